@@ -1,0 +1,47 @@
+# Stratum: `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: all venv controlplane crds lint typecheck test unit integration e2e demo bench clean
+
+all: test
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+controlplane:
+	hack/controlplane build
+
+crds: venv
+	$(BIN)/stratum crds --out crds
+
+lint: venv
+	$(BIN)/ruff check operator tests hack/demo bench
+	$(BIN)/ruff format --check operator tests hack/demo bench
+	$(BIN)/lint-imports
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+test: venv controlplane lint typecheck
+	$(BIN)/pytest -q tests
+
+demo: venv controlplane
+	$(BIN)/python hack/demo $(ARGS)
+
+bench: venv controlplane
+	$(BIN)/python bench/run.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

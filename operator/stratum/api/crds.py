@@ -1,0 +1,196 @@
+"""The four custom resources and the CRDs generated from their models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from stratum.api import linstor, maas
+from stratum.api.schema import JsonSchema, structural_schema
+
+VERSION = "v1alpha1"
+CATEGORY = "stratum"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One custom resource kind: its names, models and how kubectl shows it."""
+
+    group: str
+    kind: str
+    plural: str
+    short_names: tuple[str, ...]
+    spec: type[BaseModel]
+    status: type[BaseModel]
+    description: str
+    columns: tuple[tuple[str, str, str], ...]  # name, type, jsonPath
+    wide_columns: tuple[tuple[str, str, str], ...] = ()
+    rules: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def crd_name(self) -> str:
+        return f"{self.plural}.{self.group}"
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{VERSION}"
+
+
+def _name_default_rule(field_name: str, what: str) -> dict[str, Any]:
+    """metadata.name is the default backend name, so it must obey the backend's rules."""
+    pattern = linstor.LINSTOR_NAME_PATTERN.replace("\\", "\\\\")
+    return {
+        "rule": f"has(self.spec.{field_name}) || (self.metadata.name.matches('{pattern}') "
+        "&& size(self.metadata.name) <= 48)",
+        "message": f"metadata.name is not a valid LINSTOR {what} name (2-48 letters, digits, '_' or "
+        f"'-', starting with a letter or '_'): set spec.{field_name}",
+        "fieldPath": f".spec.{field_name}",
+    }
+
+
+_READY = ("Ready", "string", ".status.conditions[?(@.type=='Ready')].status")
+_REASON = ("Reason", "string", ".status.conditions[?(@.type=='Ready')].reason")
+_AGE = ("Age", "date", ".metadata.creationTimestamp")
+
+RESOURCE_GROUP = Kind(
+    group=linstor.GROUP, kind="ResourceGroup", plural="resourcegroups", short_names=("lrg",),
+    spec=linstor.ResourceGroupSpec, status=linstor.ResourceGroupStatus,
+    description="A LINSTOR resource group: placement rules and properties shared by its resources.",
+    columns=(_READY, _REASON,
+             ("LINSTOR", "string", ".status.linstorName"),
+             ("Replicas", "integer", ".spec.placement.placeCount"),
+             ("Pools", "string", ".spec.placement.storagePools"),
+             _AGE),
+    wide_columns=(("MaxVolume", "string", ".status.maxVolumeSize"),),
+    rules=(_name_default_rule("linstorName", "resource group"),),
+)
+
+RESOURCE = Kind(
+    group=linstor.GROUP, kind="Resource", plural="resources", short_names=("lr",),
+    spec=linstor.ResourceSpec, status=linstor.ResourceStatus,
+    description="A LINSTOR resource: a replicated DRBD volume set spawned from a ResourceGroup.",
+    columns=(_READY, _REASON,
+             ("LINSTOR", "string", ".status.linstorName"),
+             ("Group", "string", ".spec.resourceGroup"),
+             ("Size", "string", ".spec.volumes[0].size"),
+             _AGE),
+    wide_columns=(("Device", "string", ".status.volumes[0].devicePath"),),
+    rules=(
+        _name_default_rule("linstorName", "resource"),
+        {"rule": "!((has(self.spec.linstorName) ? self.spec.linstorName : self.metadata.name)"
+                 ".lowerAscii() in ['all', 'proxy'])",
+         "message": "'all' and 'proxy' are reserved LINSTOR resource names: set spec.linstorName",
+         "fieldPath": ".spec.linstorName"},
+        {"rule": "!has(self.spec.diskfulNodes) || !has(self.spec.disklessNodes) || "
+                 "self.spec.diskfulNodes.all(n, !(n in self.spec.disklessNodes))",
+         "message": "a node cannot be both diskful and diskless",
+         "fieldPath": ".spec.disklessNodes"},
+    ),
+)
+
+SNAPSHOT = Kind(
+    group=linstor.GROUP, kind="Snapshot", plural="snapshots", short_names=("lsnap",),
+    spec=linstor.SnapshotSpec, status=linstor.SnapshotStatus,
+    description="A LINSTOR snapshot of a Resource.",
+    columns=(_READY, _REASON,
+             ("LINSTOR", "string", ".status.linstorName"),
+             ("Resource", "string", ".spec.resource"),
+             ("Created", "string", ".status.createdAt"),
+             _AGE),
+    rules=(_name_default_rule("linstorName", "snapshot"),),
+)
+
+MACHINE_RAID = Kind(
+    group=maas.GROUP, kind="MachineRaid", plural="machineraids", short_names=("mraid",),
+    spec=maas.MachineRaidSpec, status=maas.MachineRaidStatus,
+    description="A software RAID array on a MAAS machine, optionally formatted and mounted.",
+    columns=(_READY, _REASON,
+             ("Machine", "string", ".status.systemId"),
+             ("RAID", "string", ".status.raidName"),
+             ("Level", "string", ".spec.level"),
+             ("Size", "integer", ".status.size"),
+             _AGE),
+    wide_columns=(("Mount", "string", ".spec.filesystem.mountPoint"),
+                  ("MachineStatus", "string", ".status.machineStatus")),
+)
+
+KINDS: tuple[Kind, ...] = (RESOURCE_GROUP, RESOURCE, SNAPSHOT, MACHINE_RAID)
+
+
+def _immutable_once_set(field_name: str) -> dict[str, Any]:
+    """A field that may not be added or removed after creation (restoreFrom)."""
+    return {"rule": f"has(oldSelf.{field_name}) == has(self.{field_name})",
+            "message": f"{field_name} cannot be added or removed after creation"}
+
+
+def openapi_schema(kind: Kind) -> JsonSchema:
+    spec = structural_schema(kind.spec)
+    if kind is RESOURCE:
+        spec.setdefault("x-kubernetes-validations", []).append(_immutable_once_set("restoreFrom"))
+    status = structural_schema(kind.status)
+    schema: JsonSchema = {
+        "type": "object",
+        "description": kind.description,
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string", "description": "APIVersion of this object."},
+            "kind": {"type": "string", "description": "Kind of this object."},
+            "metadata": {"type": "object"},
+            "spec": spec,
+            "status": status,
+        },
+    }
+    if kind.rules:
+        schema["x-kubernetes-validations"] = list(kind.rules)
+    return schema
+
+
+def crd(kind: Kind) -> dict[str, Any]:
+    columns = [{"name": n, "type": t, "jsonPath": p} for n, t, p in kind.columns]
+    columns += [{"name": n, "type": t, "jsonPath": p, "priority": 1} for n, t, p in kind.wide_columns]
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": kind.crd_name},
+        "spec": {
+            "group": kind.group,
+            "scope": "Cluster",
+            "names": {
+                "kind": kind.kind,
+                "listKind": f"{kind.kind}List",
+                "plural": kind.plural,
+                "singular": kind.singular,
+                "shortNames": list(kind.short_names),
+                "categories": [CATEGORY],
+            },
+            "versions": [{
+                "name": VERSION,
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": columns,
+                "schema": {"openAPIV3Schema": openapi_schema(kind)},
+            }],
+        },
+    }
+
+
+def render(kind: Kind) -> str:
+    """Deterministic YAML (sorted keys) so the committed files diff cleanly."""
+    header = "# Generated by `stratum crds` from operator/stratum/api; do not edit.\n"
+    return header + yaml.safe_dump(crd(kind), sort_keys=True, width=100)
+
+
+def render_all() -> str:
+    return "---\n".join(render(kind) for kind in KINDS)
+
+
+def file_name(kind: Kind) -> str:
+    return f"{kind.group}_{kind.plural}.yaml"

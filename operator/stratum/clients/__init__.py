@@ -1,0 +1,1 @@
+"""Typed async clients for the LINSTOR controller and the MAAS region API."""

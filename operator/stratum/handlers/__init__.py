@@ -1,0 +1,1 @@
+"""Thin kopf registrations: conditions, finalizers, events around the reconcilers."""

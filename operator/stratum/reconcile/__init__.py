@@ -1,0 +1,1 @@
+"""Pure convergence logic per kind: desired spec + observed backend state -> plan."""

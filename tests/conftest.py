@@ -1,0 +1,25 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.kube import ControlPlane, Kube
+
+
+@pytest.fixture(scope="session")
+def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """One real kube-apiserver + etcd for the whole run, with the CRDs installed."""
+    plane = ControlPlane.start(Path(tmp_path_factory.mktemp("controlplane")))
+    try:
+        plane.install_crds()
+        yield plane
+    finally:
+        plane.stop()
+
+
+@pytest.fixture(scope="session")
+def kube(controlplane: ControlPlane) -> Kube:
+    return controlplane.kube

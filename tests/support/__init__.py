@@ -1,0 +1,1 @@
+"""Test support: the real control plane and kubectl."""
