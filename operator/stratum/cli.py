@@ -23,7 +23,7 @@ def _crds(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from stratum.handlers.main import run_operator
 
-    return run_operator(args)
+    return int(run_operator(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,18 +35,25 @@ def build_parser() -> argparse.ArgumentParser:
     crds.set_defaults(func=_crds)
 
     run = sub.add_parser("run", help="run the operator")
-    run.add_argument("--liveness", metavar="URL",
-                     help="serve a liveness probe, e.g. http://0.0.0.0:8080/healthz")
-    run.add_argument("--metrics-port", type=int, metavar="PORT",
-                     help="serve Prometheus metrics on this port")
+    run.add_argument(
+        "--liveness", metavar="URL", help="serve a liveness probe, e.g. http://0.0.0.0:8080/healthz"
+    )
+    run.add_argument("--metrics-port", type=int, metavar="PORT", help="serve Prometheus metrics on this port")
     run.add_argument("--metrics-host", default="0.0.0.0", metavar="HOST")
     run.add_argument("--verbose", action="store_true", help="debug logging")
-    run.add_argument("--drift-interval", type=float, default=60.0, metavar="SECONDS",
-                     help="how often every object is re-checked against its backend")
-    run.add_argument("--workers", type=int, default=20, metavar="N",
-                     help="objects reconciled concurrently")
-    run.add_argument("--lease-namespace", metavar="NS",
-                     help="run only while holding a coordination.k8s.io Lease in NS (HA)")
+    run.add_argument(
+        "--drift-interval",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how often every object is re-checked against its backend",
+    )
+    run.add_argument("--workers", type=int, default=20, metavar="N", help="objects reconciled concurrently")
+    run.add_argument(
+        "--lease-namespace",
+        metavar="NS",
+        help="run only while holding a coordination.k8s.io Lease in NS (HA)",
+    )
     run.add_argument("--lease-name", default="stratum-operator", metavar="NAME")
     run.add_argument("--identity", metavar="ID", help="holder identity for the Lease (default hostname)")
     run.set_defaults(func=_run)

@@ -33,16 +33,25 @@ class Kube:
     def env(self) -> dict[str, str]:
         return {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
 
-    def run(self, *args: str, input: str | None = None, check: bool = True,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(["kubectl", *args], input=input, text=True, capture_output=True,
-                              env=self.env, timeout=timeout)
+    def run(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            ["kubectl", *args],
+            check=False,
+            input=input,
+            text=True,
+            capture_output=True,
+            env=self.env,
+            timeout=timeout,
+        )
         if check and proc.returncode != 0:
             raise KubectlError(list(args), proc)
         return proc
 
-    def apply(self, manifest: str | dict[str, Any] | list[dict[str, Any]], *extra: str,
-              check: bool = True) -> subprocess.CompletedProcess[str]:
+    def apply(
+        self, manifest: str | dict[str, Any] | list[dict[str, Any]], *extra: str, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         text = manifest if isinstance(manifest, str) else _dump(manifest)
         return self.run("apply", "-f", "-", *extra, input=text, check=check)
 
@@ -57,24 +66,41 @@ class Kube:
     def exists(self, resource: str, name: str) -> bool:
         return self.run("get", resource, name, "--ignore-not-found", "-o", "name").stdout.strip() != ""
 
-    def patch(self, resource: str, name: str, patch: dict[str, Any], *, kind: str = "merge",
-              subresource: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def patch(
+        self,
+        resource: str,
+        name: str,
+        patch: dict[str, Any],
+        *,
+        kind: str = "merge",
+        subresource: str | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
         args = ["patch", resource, name, "--type", kind, "-p", json.dumps(patch)]
         if subresource:
             args += ["--subresource", subresource]
         return self.run(*args, check=check)
 
     def delete(self, resource: str, name: str, *, wait: bool = True, timeout: str = "60s") -> None:
-        self.run("delete", resource, name, "--ignore-not-found", f"--wait={str(wait).lower()}",
-                 f"--timeout={timeout}", timeout=300)
+        self.run(
+            "delete",
+            resource,
+            name,
+            "--ignore-not-found",
+            f"--wait={str(wait).lower()}",
+            f"--timeout={timeout}",
+            timeout=300,
+        )
 
-    def wait(self, resource: str, name: str, condition: str = "condition=Ready",
-             timeout: str = "120s") -> None:
+    def wait(
+        self, resource: str, name: str, condition: str = "condition=Ready", timeout: str = "120s"
+    ) -> None:
         self.run("wait", f"--for={condition}", f"{resource}/{name}", f"--timeout={timeout}", timeout=600)
 
     def wait_gone(self, resource: str, name: str, timeout: str = "120s") -> None:
-        self.run("wait", "--for=delete", f"{resource}/{name}", f"--timeout={timeout}", timeout=600,
-                 check=False)
+        self.run(
+            "wait", "--for=delete", f"{resource}/{name}", f"--timeout={timeout}", timeout=600, check=False
+        )
         assert not self.exists(resource, name), f"{resource}/{name} still exists"
 
     def condition(self, resource: str, name: str, type_: str = "Ready") -> dict[str, Any] | None:

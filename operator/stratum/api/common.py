@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 DeletionPolicy = Literal["Delete", "Retain"]
 
@@ -16,11 +17,13 @@ Quantity = Annotated[
         {
             "anyOf": [{"type": "integer"}, {"type": "string"}],
             "x-kubernetes-int-or-string": True,
-            "x-kubernetes-validations": [{
-                "rule": "type(self) == int ? self > 0 : "
-                "(isQuantity(self) && quantity(self).isGreaterThan(quantity('0')))",
-                "message": "must be a positive quantity such as 10Gi or 500M",
-            }],
+            "x-kubernetes-validations": [
+                {
+                    "rule": "type(self) == int ? self > 0 : "
+                    "(isQuantity(self) && quantity(self).isGreaterThan(quantity('0')))",
+                    "message": "must be a positive quantity such as 10Gi or 500M",
+                }
+            ],
         }
     ),
 ]
@@ -38,11 +41,11 @@ def quantity_bytes(value: int | str) -> int:
     if not match:
         raise ValueError(f"not a byte quantity: {value!r}")
     number, suffix = match.groups()
-    factor = _BINARY.get(suffix) or _DECIMAL[suffix]
+    factor: int = _BINARY.get(suffix) or _DECIMAL[suffix]
     whole, _, frac = number.partition(".")
     numerator = int(whole + frac) * factor
     denominator = 10 ** len(frac)
-    return -(-numerator // denominator)
+    return int(-(-numerator // denominator))
 
 
 class ApiModel(BaseModel):
@@ -62,8 +65,11 @@ ConditionStatus = Literal["True", "False", "Unknown"]
 class Condition(ApiModel):
     """A metav1.Condition."""
 
-    type: str = Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
-                      r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", max_length=316)
+    type: str = Field(
+        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+        r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
+        max_length=316,
+    )
     """Type of condition in CamelCase, e.g. Ready."""
     status: ConditionStatus
     """True, False or Unknown."""
@@ -77,7 +83,7 @@ class Condition(ApiModel):
     """The metadata.generation this condition was computed from."""
 
 
-CONDITIONS_FIELD = Field(
+CONDITIONS_FIELD: Any = Field(
     default_factory=list,
     json_schema_extra={
         "x-kubernetes-list-type": "map",
@@ -98,12 +104,12 @@ class StatusBase(ApiModel):
 Properties = dict[str, str]
 
 
-def immutable(name: str) -> dict[str, object]:
+def immutable(name: str) -> JsonDict:
     """A CEL transition rule refusing changes to a field, naming it in the message."""
     return {"rule": "self == oldSelf", "message": f"{name} is immutable"}
 
 
-def adopt_field(backend: str) -> object:
+def adopt_field(backend: str) -> Any:
     """The explicit opt-in to take over an existing backend object of the same name."""
     return Field(
         default=False,

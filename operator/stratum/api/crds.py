@@ -60,65 +60,99 @@ _REASON = ("Reason", "string", ".status.conditions[?(@.type=='Ready')].reason")
 _AGE = ("Age", "date", ".metadata.creationTimestamp")
 
 RESOURCE_GROUP = Kind(
-    group=linstor.GROUP, kind="ResourceGroup", plural="resourcegroups", short_names=("lrg",),
-    spec=linstor.ResourceGroupSpec, status=linstor.ResourceGroupStatus,
+    group=linstor.GROUP,
+    kind="ResourceGroup",
+    plural="resourcegroups",
+    short_names=("lrg",),
+    spec=linstor.ResourceGroupSpec,
+    status=linstor.ResourceGroupStatus,
     description="A LINSTOR resource group: placement rules and properties shared by its resources.",
-    columns=(_READY, _REASON,
-             ("LINSTOR", "string", ".status.linstorName"),
-             ("Replicas", "integer", ".spec.placement.placeCount"),
-             ("Pools", "string", ".spec.placement.storagePools"),
-             _AGE),
+    columns=(
+        _READY,
+        _REASON,
+        ("LINSTOR", "string", ".status.linstorName"),
+        ("Replicas", "integer", ".spec.placement.placeCount"),
+        ("Pools", "string", ".spec.placement.storagePools"),
+        _AGE,
+    ),
     wide_columns=(("MaxVolume", "string", ".status.maxVolumeSize"),),
     rules=(_name_default_rule("linstorName", "resource group"),),
 )
 
 RESOURCE = Kind(
-    group=linstor.GROUP, kind="Resource", plural="resources", short_names=("lr",),
-    spec=linstor.ResourceSpec, status=linstor.ResourceStatus,
+    group=linstor.GROUP,
+    kind="Resource",
+    plural="resources",
+    short_names=("lr",),
+    spec=linstor.ResourceSpec,
+    status=linstor.ResourceStatus,
     description="A LINSTOR resource: a replicated DRBD volume set spawned from a ResourceGroup.",
-    columns=(_READY, _REASON,
-             ("LINSTOR", "string", ".status.linstorName"),
-             ("Group", "string", ".spec.resourceGroup"),
-             ("Size", "string", ".spec.volumes[0].size"),
-             _AGE),
+    columns=(
+        _READY,
+        _REASON,
+        ("LINSTOR", "string", ".status.linstorName"),
+        ("Group", "string", ".spec.resourceGroup"),
+        ("Size", "string", ".spec.volumes[0].size"),
+        _AGE,
+    ),
     wide_columns=(("Device", "string", ".status.volumes[0].devicePath"),),
     rules=(
         _name_default_rule("linstorName", "resource"),
-        {"rule": "!((has(self.spec.linstorName) ? self.spec.linstorName : self.metadata.name)"
-                 ".lowerAscii() in ['all', 'proxy'])",
-         "message": "'all' and 'proxy' are reserved LINSTOR resource names: set spec.linstorName",
-         "fieldPath": ".spec.linstorName"},
-        {"rule": "!has(self.spec.diskfulNodes) || !has(self.spec.disklessNodes) || "
-                 "self.spec.diskfulNodes.all(n, !(n in self.spec.disklessNodes))",
-         "message": "a node cannot be both diskful and diskless",
-         "fieldPath": ".spec.disklessNodes"},
+        {
+            "rule": "!((has(self.spec.linstorName) ? self.spec.linstorName : self.metadata.name)"
+            ".lowerAscii() in ['all', 'proxy'])",
+            "message": "'all' and 'proxy' are reserved LINSTOR resource names: set spec.linstorName",
+            "fieldPath": ".spec.linstorName",
+        },
+        {
+            "rule": "!has(self.spec.diskfulNodes) || !has(self.spec.disklessNodes) || "
+            "self.spec.diskfulNodes.all(n, !(n in self.spec.disklessNodes))",
+            "message": "a node cannot be both diskful and diskless",
+            "fieldPath": ".spec.disklessNodes",
+        },
     ),
 )
 
 SNAPSHOT = Kind(
-    group=linstor.GROUP, kind="Snapshot", plural="snapshots", short_names=("lsnap",),
-    spec=linstor.SnapshotSpec, status=linstor.SnapshotStatus,
+    group=linstor.GROUP,
+    kind="Snapshot",
+    plural="snapshots",
+    short_names=("lsnap",),
+    spec=linstor.SnapshotSpec,
+    status=linstor.SnapshotStatus,
     description="A LINSTOR snapshot of a Resource.",
-    columns=(_READY, _REASON,
-             ("LINSTOR", "string", ".status.linstorName"),
-             ("Resource", "string", ".spec.resource"),
-             ("Created", "string", ".status.createdAt"),
-             _AGE),
+    columns=(
+        _READY,
+        _REASON,
+        ("LINSTOR", "string", ".status.linstorName"),
+        ("Resource", "string", ".spec.resource"),
+        ("Created", "string", ".status.createdAt"),
+        _AGE,
+    ),
     rules=(_name_default_rule("linstorName", "snapshot"),),
 )
 
 MACHINE_RAID = Kind(
-    group=maas.GROUP, kind="MachineRaid", plural="machineraids", short_names=("mraid",),
-    spec=maas.MachineRaidSpec, status=maas.MachineRaidStatus,
+    group=maas.GROUP,
+    kind="MachineRaid",
+    plural="machineraids",
+    short_names=("mraid",),
+    spec=maas.MachineRaidSpec,
+    status=maas.MachineRaidStatus,
     description="A software RAID array on a MAAS machine, optionally formatted and mounted.",
-    columns=(_READY, _REASON,
-             ("Machine", "string", ".status.systemId"),
-             ("RAID", "string", ".status.raidName"),
-             ("Level", "string", ".spec.level"),
-             ("Size", "integer", ".status.size"),
-             _AGE),
-    wide_columns=(("Mount", "string", ".spec.filesystem.mountPoint"),
-                  ("MachineStatus", "string", ".status.machineStatus")),
+    columns=(
+        _READY,
+        _REASON,
+        ("Machine", "string", ".status.systemId"),
+        ("RAID", "string", ".status.raidName"),
+        ("Level", "string", ".spec.level"),
+        ("Size", "integer", ".status.size"),
+        _AGE,
+    ),
+    wide_columns=(
+        ("Mount", "string", ".spec.filesystem.mountPoint"),
+        ("MachineStatus", "string", ".status.machineStatus"),
+    ),
 )
 
 KINDS: tuple[Kind, ...] = (RESOURCE_GROUP, RESOURCE, SNAPSHOT, MACHINE_RAID)
@@ -126,8 +160,10 @@ KINDS: tuple[Kind, ...] = (RESOURCE_GROUP, RESOURCE, SNAPSHOT, MACHINE_RAID)
 
 def _immutable_once_set(field_name: str) -> dict[str, Any]:
     """A field that may not be added or removed after creation (restoreFrom)."""
-    return {"rule": f"has(oldSelf.{field_name}) == has(self.{field_name})",
-            "message": f"{field_name} cannot be added or removed after creation"}
+    return {
+        "rule": f"has(oldSelf.{field_name}) == has(self.{field_name})",
+        "message": f"{field_name} cannot be added or removed after creation",
+    }
 
 
 def openapi_schema(kind: Kind) -> JsonSchema:
@@ -153,7 +189,7 @@ def openapi_schema(kind: Kind) -> JsonSchema:
 
 
 def crd(kind: Kind) -> dict[str, Any]:
-    columns = [{"name": n, "type": t, "jsonPath": p} for n, t, p in kind.columns]
+    columns: list[dict[str, Any]] = [{"name": n, "type": t, "jsonPath": p} for n, t, p in kind.columns]
     columns += [{"name": n, "type": t, "jsonPath": p, "priority": 1} for n, t, p in kind.wide_columns]
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
@@ -170,14 +206,16 @@ def crd(kind: Kind) -> dict[str, Any]:
                 "shortNames": list(kind.short_names),
                 "categories": [CATEGORY],
             },
-            "versions": [{
-                "name": VERSION,
-                "served": True,
-                "storage": True,
-                "subresources": {"status": {}},
-                "additionalPrinterColumns": columns,
-                "schema": {"openAPIV3Schema": openapi_schema(kind)},
-            }],
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": columns,
+                    "schema": {"openAPIV3Schema": openapi_schema(kind)},
+                }
+            ],
         },
     }
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from stratum.api.common import (
     ApiModel,
@@ -22,15 +22,29 @@ GROUP = "linstor.stratum.dev"
 # letter or "_", then letters, digits, "_" or "-", with at least one letter.
 LINSTOR_NAME_PATTERN = r"^([A-Za-z][A-Za-z0-9_-]*|_[A-Za-z0-9_-]*[A-Za-z][A-Za-z0-9_-]*)$"
 STORAGE_POOL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,46}[A-Za-z0-9]$"
-NODE_NAME_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+NODE_NAME_PATTERN = (
+    r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 
 NodeName = Annotated[str, Field(max_length=253, pattern=NODE_NAME_PATTERN)]
 PoolName = Annotated[str, Field(pattern=STORAGE_POOL_PATTERN)]
 ResourceNameRef = Annotated[str, Field(min_length=2, max_length=48, pattern=LINSTOR_NAME_PATTERN)]
 Layer = Literal["drbd", "luks", "storage", "nvme", "writecache", "cache", "bcache"]
 Provider = Literal[
-    "LVM", "LVM_THIN", "ZFS", "ZFS_THIN", "FILE", "FILE_THIN", "SPDK", "REMOTE_SPDK",
-    "EXOS", "STORAGE_SPACES", "STORAGE_SPACES_THIN", "EBS_TARGET", "EBS_INIT", "DISKLESS",
+    "LVM",
+    "LVM_THIN",
+    "ZFS",
+    "ZFS_THIN",
+    "FILE",
+    "FILE_THIN",
+    "SPDK",
+    "REMOTE_SPDK",
+    "EXOS",
+    "STORAGE_SPACES",
+    "STORAGE_SPACES_THIN",
+    "EBS_TARGET",
+    "EBS_INIT",
+    "DISKLESS",
 ]
 
 LinstorName = Field(
@@ -42,7 +56,7 @@ LinstorName = Field(
 )
 ADOPT_FIELD = adopt_field("LINSTOR")
 # LINSTOR validates keys and values against its whitelist; the schema only bounds the size.
-PROPERTIES_FIELD = Field(default_factory=dict, json_schema_extra={"maxProperties": 64})
+PROPERTIES_FIELD: Any = Field(default_factory=dict, json_schema_extra={"maxProperties": 64})
 
 
 # ------------------------------------------------------------------------------ ResourceGroup
@@ -143,17 +157,21 @@ class RollbackRequest(ApiModel):
 MAX_VOLUMES = 8
 
 
-def _no_shrink_rules() -> list[dict[str, object]]:
-    rules: list[dict[str, object]] = [{
-        "rule": "self.size() >= oldSelf.size()",
-        "message": "volumes cannot be removed: LINSTOR would delete their data",
-    }]
+def _no_shrink_rules() -> list[JsonValue]:
+    rules: list[JsonValue] = [
+        {
+            "rule": "self.size() >= oldSelf.size()",
+            "message": "volumes cannot be removed: LINSTOR would delete their data",
+        }
+    ]
     for i in range(MAX_VOLUMES):
-        rules.append({
-            "rule": f"oldSelf.size() <= {i} || self.size() <= {i} || "
-            f"quantity(string(self[{i}].size)).compareTo(quantity(string(oldSelf[{i}].size))) >= 0",
-            "message": f"volumes[{i}].size cannot shrink: LINSTOR volumes can only grow",
-        })
+        rules.append(
+            {
+                "rule": f"oldSelf.size() <= {i} || self.size() <= {i} || "
+                f"quantity(string(self[{i}].size)).compareTo(quantity(string(oldSelf[{i}].size))) >= 0",
+                "message": f"volumes[{i}].size cannot shrink: LINSTOR volumes can only grow",
+            }
+        )
     return rules
 
 
@@ -163,21 +181,27 @@ class ResourceSpec(ApiModel):
     linstor_name: str | None = LinstorName
     """Name in LINSTOR (default metadata.name); immutable."""
     resource_group: str = Field(
-        min_length=1, max_length=253,
+        min_length=1,
+        max_length=253,
         json_schema_extra={"x-kubernetes-validations": [immutable("resourceGroup")]},
     )
     """Name of the ResourceGroup object the resource is spawned from; immutable."""
     volumes: list[VolumeSpec] = Field(
-        min_length=1, max_length=MAX_VOLUMES,
+        min_length=1,
+        max_length=MAX_VOLUMES,
         json_schema_extra={"x-kubernetes-validations": _no_shrink_rules()},
     )
     """Volumes in order of their volume number."""
     diskful_nodes: list[NodeName] = Field(
-        default_factory=list, max_length=32, json_schema_extra={"x-kubernetes-list-type": "set"},
+        default_factory=list,
+        max_length=32,
+        json_schema_extra={"x-kubernetes-list-type": "set"},
     )
     """Nodes that must hold a diskful replica."""
     diskless_nodes: list[NodeName] = Field(
-        default_factory=list, max_length=32, json_schema_extra={"x-kubernetes-list-type": "set"},
+        default_factory=list,
+        max_length=32,
+        json_schema_extra={"x-kubernetes-list-type": "set"},
     )
     """Nodes that must have a diskless attachment."""
     allow_two_primaries: bool = False
@@ -185,7 +209,8 @@ class ResourceSpec(ApiModel):
     properties: Properties = PROPERTIES_FIELD
     """Resource-definition properties the operator manages; other properties are left alone."""
     restore_from: SnapshotRef | None = Field(
-        default=None, json_schema_extra={"x-kubernetes-validations": [immutable("restoreFrom")]},
+        default=None,
+        json_schema_extra={"x-kubernetes-validations": [immutable("restoreFrom")]},
     )
     """Create the resource from a Snapshot object; immutable."""
     rollback: RollbackRequest | None = None
@@ -235,7 +260,8 @@ class SnapshotSpec(ApiModel):
     linstor_name: str | None = LinstorName
     """Snapshot name in LINSTOR (default metadata.name); immutable."""
     resource: str = Field(
-        min_length=1, max_length=253,
+        min_length=1,
+        max_length=253,
         json_schema_extra={"x-kubernetes-validations": [immutable("resource")]},
     )
     """Name of the Resource object to snapshot; immutable."""

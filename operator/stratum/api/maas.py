@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, JsonValue
+from pydantic.config import JsonDict
 
 from stratum.api.common import ApiModel, DeletionPolicy, StatusBase, adopt_field, immutable
 
@@ -18,7 +19,7 @@ Fstype = Literal["ext2", "ext4", "xfs", "btrfs", "fat32", "vfat", "swap"]
 MIN_ACTIVE = {"raid-0": 2, "raid-1": 2, "raid-5": 3, "raid-6": 4, "raid-10": 4}
 
 DeviceName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
-MACHINE_SELECTOR_RULE = {
+MACHINE_SELECTOR_RULE: JsonDict = {
     "rule": "has(self.systemId) != has(self.hostname)",
     "message": "machine needs exactly one of systemId or hostname",
 }
@@ -44,14 +45,16 @@ class FilesystemSpec(ApiModel):
     """Mount options, e.g. noatime."""
 
 
-def _level_rules() -> list[dict[str, object]]:
-    rules: list[dict[str, object]] = []
+def _level_rules() -> list[JsonValue]:
+    rules: list[JsonValue] = []
     for level, minimum in MIN_ACTIVE.items():
-        rules.append({
-            "rule": f"self.level != '{level}' || size(self.devices) >= {minimum}",
-            "message": f"{level} needs at least {minimum} active devices",
-            "fieldPath": ".devices",
-        })
+        rules.append(
+            {
+                "rule": f"self.level != '{level}' || size(self.devices) >= {minimum}",
+                "message": f"{level} needs at least {minimum} active devices",
+                "fieldPath": ".devices",
+            }
+        )
     rules += [
         {
             "rule": "self.level != 'raid-0' || !has(self.spareDevices) || size(self.spareDevices) == 0",
@@ -64,7 +67,8 @@ def _level_rules() -> list[dict[str, object]]:
             "fieldPath": ".spareDevices",
         },
         {
-            "rule": "!has(self.filesystem) || self.filesystem.fstype == 'swap' || has(self.filesystem.mountPoint)",
+            "rule": "!has(self.filesystem) || self.filesystem.fstype == 'swap' "
+            "|| has(self.filesystem.mountPoint)",
             "message": "filesystem.mountPoint is required unless fstype is swap",
             "fieldPath": ".filesystem",
         },
@@ -81,8 +85,9 @@ class MachineRaidSpec(ApiModel):
         json_schema_extra={"x-kubernetes-validations": [MACHINE_SELECTOR_RULE, immutable("machine")]}
     )
     """The machine the array lives on; immutable."""
-    raid_name: str | None = Field(default=None, min_length=1, max_length=63,
-                                  pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    raid_name: str | None = Field(
+        default=None, min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    )
     """Array name in MAAS (default metadata.name); changing it renames the array."""
     level: RaidLevel = Field(json_schema_extra={"x-kubernetes-validations": [immutable("level")]})
     """RAID level; immutable (MAAS cannot change it)."""
@@ -102,7 +107,7 @@ class MachineRaidSpec(ApiModel):
     filesystem: FilesystemSpec | None = None
     deletion_policy: DeletionPolicy = "Delete"
     """Delete removes the array from MAAS with this object; Retain leaves it."""
-    adopt: bool = adopt_field("MAAS")  # type: ignore[assignment]
+    adopt: bool = adopt_field("MAAS")
 
 
 class DeviceStatus(ApiModel):

@@ -214,8 +214,6 @@ class ThreadedServer:
         self.stop()
 
 
-def serve(
-    app: web.Application, host: str, port: int, ssl_ctx: ssl.SSLContext | None = None
-) -> None:
+def serve(app: web.Application, host: str, port: int, ssl_ctx: ssl.SSLContext | None = None) -> None:
     """Serve in the foreground until interrupted (the console scripts)."""
     web.run_app(app, host=host, port=port, ssl_context=ssl_ctx, access_log=None, print=None)

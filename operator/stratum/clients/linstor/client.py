@@ -1,0 +1,347 @@
+"""The LINSTOR REST client: controller failover, retries, typed answers and errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from stratum.clients.errors import BackendRejected, BackendUnavailable
+from stratum.clients.linstor import apicallrc
+from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
+from stratum.clients.linstor.config import LinstorConfig
+from stratum.clients.linstor.models import (
+    MaxVolumeSizes,
+    Resource,
+    ResourceDefinition,
+    ResourceGroup,
+    Snapshot,
+    VolumeDefinition,
+    VolumeGroup,
+)
+from stratum.clients.observe import RequestObserver, ignore_request
+from stratum.clients.retry import RetryPolicy, may_retry
+
+BACKEND = "linstor"
+Params = dict[str, str | int | Sequence[str]]
+
+
+class LinstorClient:
+    """One client for all controllers in LS_CONTROLLERS; the first that answers is used until it
+    stops answering (failover in order)."""
+
+    def __init__(
+        self,
+        config: LinstorConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        observer: RequestObserver = ignore_request,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.retry = retry or RetryPolicy()
+        self.observer = observer
+        self._active = 0
+        self._http = httpx.AsyncClient(
+            verify=config.ssl_context(),
+            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+            ),
+            headers={"Accept": "application/json", **config.extra_headers},
+            transport=transport,
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> LinstorClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------------ transport
+
+    async def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None) -> Any:
+        """The decoded JSON answer; LinstorError for an error answer, BackendUnavailable when
+        no controller answers."""
+        last: str = "no attempt"
+        controllers = self.config.controllers
+        for attempt in range(self.retry.attempts * len(controllers)):
+            base = controllers[self._active % len(controllers)]
+            started = time.monotonic()
+            try:
+                response = await self._http.request(method, base + path, json=json, params=params)
+            except httpx.TransportError as exc:
+                self.observer(BACKEND, method, "unreachable", time.monotonic() - started)
+                last = f"{base}: {type(exc).__name__}: {exc}".rstrip(": ")
+                if not may_retry(method, exc):
+                    raise BackendUnavailable(
+                        BACKEND, f"LINSTOR controller {last}; the request may or may not have been applied"
+                    ) from exc
+                self._active += 1  # fail over to the next controller
+                if (attempt + 1) % len(controllers) == 0:
+                    await self.retry.sleep(attempt // len(controllers))
+                continue
+            self.observer(BACKEND, method, str(response.status_code), time.monotonic() - started)
+            payload = _json(response)
+            answers = parse_answers(payload)
+            if response.is_success:
+                return payload
+            if answers is not None and any(a.is_error for a in answers):
+                raise LinstorError(response.status_code, answers)
+            if response.status_code >= 500:
+                # A server fault without an answer list (proxy, crash): worth another try.
+                last = f"{base}: HTTP {response.status_code} {response.text[:200]}"
+                await self.retry.sleep(attempt)
+                continue
+            raise BackendRejected(
+                BACKEND,
+                f"LINSTOR {method} {path}: HTTP {response.status_code} {response.text[:300]}",
+                status=response.status_code,
+            )
+        raise BackendUnavailable(BACKEND, f"no LINSTOR controller answered ({last})")
+
+    async def _get_one(self, path: str, *, missing: tuple[int, ...]) -> Any | None:
+        try:
+            return await self.request("GET", path)
+        except LinstorError as exc:
+            if exc.status == 404 or exc.has_code(*missing):
+                return None
+            raise
+
+    async def _mutate(
+        self, method: str, path: str, body: Any = None, params: Params | None = None
+    ) -> list[ApiCallRc]:
+        payload = await self.request(method, path, json=body, params=params)
+        return parse_answers(payload) or []
+
+    # ------------------------------------------------------------------------ controller
+
+    async def version(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", "/v1/controller/version")
+        return result
+
+    # ------------------------------------------------------------------------ resource groups
+
+    async def list_resource_groups(self, names: Sequence[str] = ()) -> list[ResourceGroup]:
+        params: Params = {"resource_groups": list(names)} if names else {}
+        return [
+            ResourceGroup.model_validate(i)
+            for i in await self.request("GET", "/v1/resource-groups", params=params)
+        ]
+
+    async def get_resource_group(self, name: str) -> ResourceGroup | None:
+        data = await self._get_one(f"/v1/resource-groups/{name}", missing=(apicallrc.FAIL_NOT_FOUND_RSC_GRP,))
+        return None if data is None else ResourceGroup.model_validate(data)
+
+    async def create_resource_group(
+        self, name: str, *, description: str | None, select_filter: dict[str, Any]
+    ) -> list[ApiCallRc]:
+        body: dict[str, Any] = {"name": name, "select_filter": select_filter}
+        if description is not None:
+            body["description"] = description
+        return await self._mutate("POST", "/v1/resource-groups", body)
+
+    async def modify_resource_group(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        select_filter: dict[str, Any] | None = None,
+        override_props: dict[str, str] | None = None,
+        delete_props: Sequence[str] = (),
+    ) -> list[ApiCallRc]:
+        body: dict[str, Any] = {}
+        if description is not None:
+            body["description"] = description
+        if select_filter is not None:
+            body["select_filter"] = select_filter
+        if override_props:
+            body["override_props"] = override_props
+        if delete_props:
+            body["delete_props"] = list(delete_props)
+        return await self._mutate("PUT", f"/v1/resource-groups/{name}", body)
+
+    async def delete_resource_group(self, name: str) -> list[ApiCallRc]:
+        return await self._mutate("DELETE", f"/v1/resource-groups/{name}")
+
+    async def list_volume_groups(self, group: str) -> list[VolumeGroup]:
+        return [
+            VolumeGroup.model_validate(i)
+            for i in await self.request("GET", f"/v1/resource-groups/{group}/volume-groups")
+        ]
+
+    async def create_volume_group(self, group: str, number: int, props: dict[str, str]) -> list[ApiCallRc]:
+        body: dict[str, Any] = {"volume_number": number}
+        if props:
+            body["props"] = props
+        return await self._mutate("POST", f"/v1/resource-groups/{group}/volume-groups", body)
+
+    async def modify_volume_group(
+        self, group: str, number: int, *, override_props: dict[str, str], delete_props: Sequence[str]
+    ) -> list[ApiCallRc]:
+        return await self._mutate(
+            "PUT",
+            f"/v1/resource-groups/{group}/volume-groups/{number}",
+            {"override_props": override_props, "delete_props": list(delete_props)},
+        )
+
+    async def query_max_volume_size(self, group: str) -> MaxVolumeSizes:
+        return MaxVolumeSizes.model_validate(
+            await self.request("GET", f"/v1/resource-groups/{group}/query-max-volume-size")
+        )
+
+    async def spawn(
+        self, group: str, name: str, sizes_kib: Sequence[int], *, props: dict[str, str]
+    ) -> list[ApiCallRc]:
+        body = {
+            "resource_definition_name": name,
+            "volume_sizes": list(sizes_kib),
+            "resource_definition_props": props,
+        }
+        return await self._mutate("POST", f"/v1/resource-groups/{group}/spawn", body)
+
+    # ------------------------------------------------------------------------ resource definitions
+
+    async def list_resource_definitions(
+        self, names: Sequence[str] = (), *, with_volume_definitions: bool = True
+    ) -> list[ResourceDefinition]:
+        params: Params = {"with_volume_definitions": str(with_volume_definitions).lower()}
+        if names:
+            params["resource_definitions"] = list(names)
+        return [
+            ResourceDefinition.model_validate(i)
+            for i in await self.request("GET", "/v1/resource-definitions", params=params)
+        ]
+
+    async def get_resource_definition(self, name: str) -> ResourceDefinition | None:
+        """The definition with its volume definitions, or None."""
+        found = await self.list_resource_definitions([name])
+        return next((rd for rd in found if rd.name.lower() == name.lower()), None)
+
+    async def create_resource_definition(
+        self, name: str, *, group: str, props: dict[str, str]
+    ) -> list[ApiCallRc]:
+        body = {"resource_definition": {"name": name, "resource_group_name": group, "props": props}}
+        return await self._mutate("POST", "/v1/resource-definitions", body)
+
+    async def modify_resource_definition(
+        self, name: str, *, override_props: dict[str, str], delete_props: Sequence[str] = ()
+    ) -> list[ApiCallRc]:
+        body: dict[str, Any] = {"override_props": override_props}
+        if delete_props:
+            body["delete_props"] = list(delete_props)
+        return await self._mutate("PUT", f"/v1/resource-definitions/{name}", body)
+
+    async def delete_resource_definition(self, name: str) -> list[ApiCallRc]:
+        return await self._mutate("DELETE", f"/v1/resource-definitions/{name}")
+
+    async def list_volume_definitions(self, name: str) -> list[VolumeDefinition]:
+        return [
+            VolumeDefinition.model_validate(i)
+            for i in await self.request("GET", f"/v1/resource-definitions/{name}/volume-definitions")
+        ]
+
+    async def create_volume_definition(self, name: str, number: int, size_kib: int) -> list[ApiCallRc]:
+        body = {"volume_definition": {"volume_number": number, "size_kib": size_kib}}
+        return await self._mutate("POST", f"/v1/resource-definitions/{name}/volume-definitions", body)
+
+    async def resize_volume_definition(self, name: str, number: int, size_kib: int) -> list[ApiCallRc]:
+        return await self._mutate(
+            "PUT", f"/v1/resource-definitions/{name}/volume-definitions/{number}", {"size_kib": size_kib}
+        )
+
+    # ------------------------------------------------------------------------ resources
+
+    async def list_resources(
+        self, resources: Sequence[str] = (), nodes: Sequence[str] = ()
+    ) -> list[Resource]:
+        """Resources with their volumes (the view endpoint), optionally filtered."""
+        params: Params = {}
+        if resources:
+            params["resources"] = list(resources)
+        if nodes:
+            params["nodes"] = list(nodes)
+        return [
+            Resource.model_validate(i) for i in await self.request("GET", "/v1/view/resources", params=params)
+        ]
+
+    async def create_resource(self, name: str, node: str, *, diskless: bool) -> list[ApiCallRc]:
+        resource: dict[str, Any] = {"node_name": node}
+        if diskless:
+            resource["flags"] = ["DRBD_DISKLESS"]
+        return await self._mutate(
+            "POST", f"/v1/resource-definitions/{name}/resources/{node}", {"resource": resource}
+        )
+
+    async def toggle_disk(self, name: str, node: str, *, diskful: bool) -> list[ApiCallRc]:
+        # The path form is what every released controller and python-linstor understand.
+        target = "diskful" if diskful else "diskless"
+        return await self._mutate(
+            "PUT", f"/v1/resource-definitions/{name}/resources/{node}/toggle-disk/{target}"
+        )
+
+    async def autoplace(self, name: str, select_filter: dict[str, Any] | None = None) -> list[ApiCallRc]:
+        return await self._mutate(
+            "POST", f"/v1/resource-definitions/{name}/autoplace", {"select_filter": select_filter or {}}
+        )
+
+    async def delete_resource(self, name: str, node: str) -> list[ApiCallRc]:
+        return await self._mutate("DELETE", f"/v1/resource-definitions/{name}/resources/{node}")
+
+    # ------------------------------------------------------------------------ snapshots
+
+    async def list_snapshots(self, resource: str) -> list[Snapshot]:
+        try:
+            data = await self.request("GET", f"/v1/resource-definitions/{resource}/snapshots")
+        except LinstorError as exc:
+            if exc.status == 404:
+                return []
+            raise
+        return [Snapshot.model_validate(i) for i in data]
+
+    async def get_snapshot(self, resource: str, name: str) -> Snapshot | None:
+        data = await self._get_one(
+            f"/v1/resource-definitions/{resource}/snapshots/{name}",
+            missing=(apicallrc.FAIL_NOT_FOUND_SNAPSHOT, apicallrc.FAIL_NOT_FOUND_RSC_DFN),
+        )
+        return None if data is None else Snapshot.model_validate(data)
+
+    async def create_snapshot(self, resource: str, name: str, *, props: dict[str, str]) -> list[ApiCallRc]:
+        body: dict[str, Any] = {"name": name}
+        if props:
+            body["snapshot_definition_props"] = props
+        return await self._mutate("POST", f"/v1/resource-definitions/{resource}/snapshots", body)
+
+    async def delete_snapshot(self, resource: str, name: str) -> list[ApiCallRc]:
+        return await self._mutate("DELETE", f"/v1/resource-definitions/{resource}/snapshots/{name}")
+
+    async def restore_volume_definitions(self, resource: str, snapshot: str, target: str) -> list[ApiCallRc]:
+        return await self._mutate(
+            "POST",
+            f"/v1/resource-definitions/{resource}/snapshot-restore-volume-definition/{snapshot}",
+            {"to_resource": target},
+        )
+
+    async def restore_resources(self, resource: str, snapshot: str, target: str) -> list[ApiCallRc]:
+        return await self._mutate(
+            "POST",
+            f"/v1/resource-definitions/{resource}/snapshot-restore-resource/{snapshot}",
+            {"to_resource": target},
+        )
+
+    async def rollback(self, resource: str, snapshot: str) -> list[ApiCallRc]:
+        return await self._mutate("POST", f"/v1/resource-definitions/{resource}/snapshot-rollback/{snapshot}")
+
+
+def _json(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None

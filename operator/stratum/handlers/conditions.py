@@ -1,0 +1,56 @@
+"""metav1.Condition bookkeeping: lastTransitionTime moves only when the status flips."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+MAX_MESSAGE = 32768
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_condition(
+    conditions: list[Mapping[str, Any]] | None,
+    *,
+    type_: str,
+    status: str,
+    reason: str,
+    message: str,
+    generation: int | None,
+    now: str | None = None,
+) -> list[dict[str, Any]]:
+    """The full list with `type_` set; merge patches replace lists, so callers send all of it."""
+    result: list[dict[str, Any]] = []
+    previous: Mapping[str, Any] | None = None
+    for cond in conditions or []:
+        if cond.get("type") == type_:
+            previous = cond
+        else:
+            result.append(dict(cond))
+    changed = previous is None or previous.get("status") != status
+    new = {
+        "type": type_,
+        "status": status,
+        "reason": reason,
+        "message": message[:MAX_MESSAGE],
+        "lastTransitionTime": (now or utc_now())
+        if changed or previous is None
+        else previous.get("lastTransitionTime") or (now or utc_now()),
+    }
+    if generation is not None:
+        new["observedGeneration"] = generation
+    result.append(new)
+    return sorted(result, key=lambda c: str(c["type"]))
+
+
+def get_condition(conditions: list[Mapping[str, Any]] | None, type_: str) -> Mapping[str, Any] | None:
+    return next((c for c in conditions or [] if c.get("type") == type_), None)
+
+
+def is_ready(status: Mapping[str, Any] | None) -> bool:
+    cond = get_condition(list((status or {}).get("conditions") or []), "Ready")
+    return cond is not None and cond.get("status") == "True"

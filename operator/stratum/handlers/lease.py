@@ -1,0 +1,140 @@
+"""Leader election with a coordination.k8s.io Lease, since kopf has none: only the holder runs
+kopf; a standby takes over once the holder stops renewing for a lease duration."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from stratum.clients.errors import BackendError
+from stratum.clients.kube import KubeConnection, LeaseClient
+
+log = logging.getLogger("stratum.lease")
+
+Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _micro_time(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def expired(spec: dict[str, Any], now: dt.datetime) -> bool:
+    """A lease nobody holds, or whose holder has not renewed within its duration."""
+    if not spec.get("holderIdentity"):
+        return True
+    renewed = _parse(spec.get("renewTime")) or _parse(spec.get("acquireTime"))
+    duration = int(spec.get("leaseDurationSeconds") or 0)
+    return renewed is None or renewed + dt.timedelta(seconds=duration) < now
+
+
+@dataclass
+class LeaseElector:
+    namespace: str
+    name: str
+    identity: str
+    lease_seconds: int = 15
+    renew_every: float = 2.0
+    renew_deadline: float = 10.0
+
+    async def run(self, operate: Operate) -> None:
+        client = LeaseClient(KubeConnection.load(), self.namespace)
+        try:
+            await self._wait_for_leadership(client)
+            await self._lead(client, operate)
+        finally:
+            await client.close()
+
+    async def _wait_for_leadership(self, client: LeaseClient) -> None:
+        announced = False
+        while not await self._try_acquire_or_renew(client):
+            if not announced:
+                log.info("standing by: lease %s/%s is held by another instance", self.namespace, self.name)
+                announced = True
+            await asyncio.sleep(self.renew_every)
+        log.info("acquired lease %s/%s as %s", self.namespace, self.name, self.identity)
+
+    async def _lead(self, client: LeaseClient, operate: Operate) -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(operate(stop))
+        last_renewal = asyncio.get_running_loop().time()
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=self.renew_every)
+                if task.done():
+                    break
+                try:
+                    renewed = await self._try_acquire_or_renew(client)
+                except BackendError as exc:
+                    log.warning("lease renewal failed: %s", exc)
+                    renewed = False
+                now = asyncio.get_running_loop().time()
+                if renewed:
+                    last_renewal = now
+                elif now - last_renewal > self.renew_deadline:
+                    # Another instance may take over now: stop reconciling before it does.
+                    log.error("lost lease %s/%s; stopping", self.namespace, self.name)
+                    stop.set()
+                    await task
+                    raise SystemExit(1)
+            await task
+        finally:
+            if not task.done():
+                stop.set()
+                await asyncio.wait({task}, timeout=30)
+            await self._release(client)
+
+    async def _try_acquire_or_renew(self, client: LeaseClient) -> bool:
+        now = _now()
+        lease = await client.get(self.name)
+        if lease is None:
+            body = {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {"name": self.name, "namespace": self.namespace},
+                "spec": self._spec(now, acquired=now, transitions=0),
+            }
+            return await client.create(body) is not None
+        spec = lease.get("spec") or {}
+        if spec.get("holderIdentity") == self.identity:
+            acquired = _parse(spec.get("acquireTime")) or now
+            lease["spec"] = self._spec(
+                now, acquired=acquired, transitions=int(spec.get("leaseTransitions") or 0)
+            )
+            return await client.replace(self.name, lease) is not None
+        if not expired(spec, now):
+            return False
+        lease["spec"] = self._spec(now, acquired=now, transitions=int(spec.get("leaseTransitions") or 0) + 1)
+        return await client.replace(self.name, lease) is not None
+
+    def _spec(self, now: dt.datetime, *, acquired: dt.datetime, transitions: int) -> dict[str, Any]:
+        return {
+            "holderIdentity": self.identity,
+            "leaseDurationSeconds": self.lease_seconds,
+            "acquireTime": _micro_time(acquired),
+            "renewTime": _micro_time(now),
+            "leaseTransitions": transitions,
+        }
+
+    async def _release(self, client: LeaseClient) -> None:
+        """Hand over at once on a clean stop instead of making the standby wait out the lease."""
+        try:
+            lease = await client.get(self.name)
+            if lease and (lease.get("spec") or {}).get("holderIdentity") == self.identity:
+                lease["spec"]["holderIdentity"] = None
+                await client.replace(self.name, lease)
+        except BackendError as exc:
+            log.warning("could not release lease: %s", exc)

@@ -1,0 +1,61 @@
+"""`stratum run`: the operator process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+
+
+def run_operator(args: argparse.Namespace) -> int:
+    # The handler modules read these when they register their timers and limits.
+    os.environ["STRATUM_DRIFT_INTERVAL"] = str(args.drift_interval)
+    os.environ["STRATUM_WORKERS"] = str(args.workers)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main(args))
+    return 0
+
+
+async def _main(args: argparse.Namespace) -> None:
+    import kopf
+
+    from stratum.handlers import linstor, maas, settings  # noqa: F401 - registers the handlers
+    from stratum.handlers.backends import open_clients
+    from stratum.handlers.metrics import Metrics
+    from stratum.handlers.runner import Runtime
+
+    metrics = Metrics()
+    if args.metrics_port:
+        metrics.serve(args.metrics_port, args.metrics_host)
+    runtime = Runtime(metrics=metrics, clients=open_clients(metrics))
+
+    async def operate(stop: asyncio.Event | None = None) -> None:
+        await kopf.operator(
+            clusterwide=True,
+            standalone=True,
+            liveness_endpoint=args.liveness,
+            memo=kopf.Memo(runtime=runtime),
+            stop_flag=stop,
+        )
+
+    try:
+        if args.lease_namespace:
+            from stratum.handlers.lease import LeaseElector
+
+            identity = args.identity or f"{socket.gethostname()}-{os.getpid()}"
+            elector = LeaseElector(namespace=args.lease_namespace, name=args.lease_name, identity=identity)
+            await elector.run(operate)
+        else:
+            await operate()
+    finally:
+        for client in runtime.clients.values():
+            await client.close()

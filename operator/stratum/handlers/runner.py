@@ -1,0 +1,146 @@
+"""Runs one reconcile pass for any kind and turns its Outcome (or failure) into status,
+conditions, Events and kopf retries. Kind-specific modules stay a few lines each."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import kopf
+
+from stratum.clients.errors import BackendError, BackendUnavailable
+from stratum.handlers.conditions import get_condition, set_condition
+from stratum.handlers.metrics import Metrics
+from stratum.reconcile.outcome import Outcome
+
+log = logging.getLogger("stratum")
+
+Pass = Callable[[], Awaitable[Outcome]]
+
+
+@dataclass
+class Runtime:
+    """Process-wide state the handlers share (kept in kopf's memo)."""
+
+    metrics: Metrics
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    clients: dict[str, Any] = field(default_factory=dict)
+
+    def lock(self, uid: str) -> asyncio.Lock:
+        # One pass at a time per object: create/update handlers and the drift timer may fire together.
+        return self.locks.setdefault(uid, asyncio.Lock())
+
+    def forget(self, uid: str) -> None:
+        self.locks.pop(uid, None)
+
+
+def backoff(retry: int, base: float = 2.0, cap: float = 120.0) -> float:
+    """Exponential with jitter: 2, 4, 8 … up to two minutes."""
+    return float(random.uniform(0.5, 1.0) * min(cap, base * 2 ** max(retry, 0)))
+
+
+def _failure(exc: Exception, backend: str) -> Outcome:
+    if isinstance(exc, BackendUnavailable):
+        return Outcome(False, exc.reason, f"{exc.message}; retrying", retry_after=None)
+    if isinstance(exc, BackendError):
+        return Outcome(False, exc.reason, f"{backend} refused: {exc.message}", retry_after=None)
+    log.exception("reconcile failed unexpectedly")
+    return Outcome(
+        False, "InternalError", f"unexpected error: {type(exc).__name__}: {exc}; retrying", retry_after=None
+    )
+
+
+async def run_pass(
+    *,
+    kind: str,
+    backend: str,
+    runtime: Runtime,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    status: Mapping[str, Any],
+    generation: int | None,
+    run: Pass,
+    retry: int = 0,
+    raise_for_retry: bool = True,
+    deleting: bool = False,
+) -> Outcome:
+    """One serialized pass. With `raise_for_retry` (change handlers) a pass that is not done
+    raises kopf.TemporaryError so kopf retries with backoff; the drift timer only records."""
+    uid = body.metadata.uid or body.metadata.name or ""
+    started = time.monotonic()
+    failed: Exception | None = None
+    async with runtime.lock(uid):
+        try:
+            outcome = await run()
+        except Exception as exc:  # every failure becomes a condition, never a silent loop
+            failed = exc
+            outcome = _failure(exc, backend)
+    name = body.metadata.name
+    if outcome.ready:
+        log.info("%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change")
+    else:
+        log.warning("%s %s: %s: %s", kind, name, outcome.reason, outcome.message)
+    runtime.metrics.object_state(kind, uid, "True" if outcome.ready and not deleting else "False")
+    runtime.metrics.reconciled(
+        kind,
+        outcome.reason if not outcome.ready else "Ready",
+        error=failed is not None,
+        seconds=time.monotonic() - started,
+    )
+    _write_status(patch, status, generation, outcome, deleting)
+    _post_events(body, status, outcome, failed is not None)
+    if outcome.ready or not raise_for_retry:
+        return outcome
+    delay = outcome.retry_after if outcome.retry_after is not None else backoff(retry)
+    raise kopf.TemporaryError(f"{outcome.reason}: {outcome.message}", delay=delay)
+
+
+def _write_status(
+    patch: kopf.Patch, status: Mapping[str, Any], generation: int | None, outcome: Outcome, deleting: bool
+) -> None:
+    conditions = list(status.get("conditions") or [])
+    reason = outcome.reason
+    if deleting and outcome.ready:
+        reason = "Deleting"
+    new = set_condition(
+        conditions,
+        type_="Ready",
+        status="True" if outcome.ready and not deleting else "False",
+        reason=reason,
+        message=outcome.message,
+        generation=generation,
+    )
+    if new != conditions:
+        patch.status["conditions"] = new
+    for key, value in outcome.status.items():
+        if status.get(key) != value:
+            patch.status[key] = value
+    if outcome.ready and not deleting and status.get("observedGeneration") != generation:
+        patch.status["observedGeneration"] = generation
+
+
+def _post_events(body: kopf.Body, status: Mapping[str, Any], outcome: Outcome, failed: bool) -> None:
+    for action in outcome.actions:
+        kopf.event(body, type="Normal", reason="Reconciled", message=action[:1024])
+    previous = get_condition(list(status.get("conditions") or []), "Ready")
+    unchanged = (
+        previous is not None
+        and previous.get("reason") == outcome.reason
+        and previous.get("message") == outcome.message
+    )
+    if unchanged:
+        return
+    if not outcome.ready:
+        kopf.event(
+            body,
+            type="Warning" if failed else "Normal",
+            reason=outcome.reason,
+            message=outcome.message[:1024],
+        )
+    elif previous is not None and previous.get("status") != "True":
+        kopf.event(body, type="Normal", reason="Ready", message=outcome.message[:1024])

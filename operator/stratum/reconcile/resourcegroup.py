@@ -1,0 +1,241 @@
+"""ResourceGroup: spec.placement/description/properties/volumeGroups -> a LINSTOR resource group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from stratum.api.linstor import Placement, ResourceGroupSpec, VolumeGroup
+from stratum.clients.linstor import LinstorClient, LinstorError
+from stratum.clients.linstor import apicallrc as rc
+from stratum.clients.linstor.models import ResourceGroup, SelectFilter
+from stratum.clients.linstor.models import VolumeGroup as ObservedVolumeGroup
+from stratum.reconcile.outcome import SLOW, Outcome
+from stratum.reconcile.ownership import (
+    MANAGED_PROP,
+    OWNER_PROP,
+    Claim,
+    claim,
+    conflict_message,
+    creation_marker,
+)
+from stratum.reconcile.properties import PropsChange, marker_props, plan_props
+from stratum.reconcile.quantities import kib_to_quantity
+
+WHAT = "LINSTOR resource group"
+
+
+def linstor_name(name: str, spec: ResourceGroupSpec) -> str:
+    return spec.linstor_name or name
+
+
+def select_filter(placement: Placement) -> dict[str, Any]:
+    """The full select filter the spec asks for. Lists are always sent (an empty list clears
+    them in LINSTOR); the regex and diskless pool only when set, since null leaves them as they are."""
+    body: dict[str, Any] = {
+        "place_count": placement.place_count,
+        "storage_pool_list": list(placement.storage_pools),
+        "not_place_with_rsc": list(placement.do_not_place_with),
+        "replicas_on_same": list(placement.replicas_on_same),
+        "replicas_on_different": list(placement.replicas_on_different),
+        "layer_stack": [layer.upper() for layer in placement.layer_list],
+        "provider_list": list(placement.provider_list),
+        "diskless_on_remaining": placement.diskless_on_remaining,
+    }
+    if placement.do_not_place_with_regex:
+        body["not_place_with_rsc_regex"] = placement.do_not_place_with_regex
+    if placement.diskless_storage_pool:
+        body["storage_pool_diskless_list"] = [placement.diskless_storage_pool]
+    return body
+
+
+def _fold(items: list[str]) -> list[str]:
+    return [item.casefold() for item in items]
+
+
+def filter_drift(desired: dict[str, Any], observed: SelectFilter) -> list[str]:
+    """Select-filter fields LINSTOR echoes back that differ from the spec. (The diskless pool
+    list is not echoed, so it is only sent with other changes and on create.)"""
+    drift = []
+    if observed.place_count != desired["place_count"]:
+        drift.append("placeCount")
+    if _fold(observed.pools) != _fold(desired["storage_pool_list"]):
+        drift.append("storagePools")
+    if _fold(observed.not_place_with_rsc) != _fold(desired["not_place_with_rsc"]):
+        drift.append("doNotPlaceWith")
+    if (
+        "not_place_with_rsc_regex" in desired
+        and observed.not_place_with_rsc_regex != desired["not_place_with_rsc_regex"]
+    ):
+        drift.append("doNotPlaceWithRegex")
+    if observed.replicas_on_same != desired["replicas_on_same"]:
+        drift.append("replicasOnSame")
+    if observed.replicas_on_different != desired["replicas_on_different"]:
+        drift.append("replicasOnDifferent")
+    if [s.upper() for s in observed.layer_stack] != desired["layer_stack"]:
+        drift.append("layerList")
+    if [p.upper() for p in observed.provider_list] != desired["provider_list"]:
+        drift.append("providerList")
+    if bool(observed.diskless_on_remaining) != desired["diskless_on_remaining"]:
+        drift.append("disklessOnRemaining")
+    return drift
+
+
+@dataclass
+class GroupPlan:
+    select_filter: dict[str, Any] | None = None
+    description: str | None = None
+    props: PropsChange = field(default_factory=PropsChange)
+    drift: list[str] = field(default_factory=list)
+
+    def modify_kwargs(self) -> dict[str, Any] | None:
+        if self.select_filter is None and self.description is None and not self.props:
+            return None
+        return {
+            "description": self.description,
+            "select_filter": self.select_filter,
+            "override_props": self.props.override,
+            "delete_props": self.props.delete,
+        }
+
+
+def plan_group(spec: ResourceGroupSpec, observed: ResourceGroup, uid: str) -> GroupPlan:
+    """The one modify call (if any) that makes an existing group match the spec."""
+    plan = GroupPlan()
+    desired = select_filter(spec.placement)
+    plan.drift = filter_drift(desired, observed.select_filter)
+    if plan.drift:
+        plan.select_filter = desired
+    wanted_description = spec.description or ""
+    if (observed.description or "") != wanted_description:
+        plan.description = wanted_description
+        plan.drift.append("description")
+    plan.props = plan_props(spec.properties, observed.props, uid)
+    return plan
+
+
+@dataclass
+class VolumeGroupAction:
+    number: int
+    create: bool
+    props: PropsChange
+
+
+def plan_volume_groups(
+    wanted: list[VolumeGroup], observed: list[ObservedVolumeGroup]
+) -> list[VolumeGroupAction]:
+    """Create missing volume groups by number and converge their properties. Groups beyond the
+    spec are left alone: removing one would change every future resource of the group."""
+    by_number = {vg.volume_number: vg for vg in observed}
+    actions = []
+    for number, vg in enumerate(wanted):
+        found = by_number.get(number)
+        if found is None:
+            props = {**vg.properties, **marker_props(None, vg.properties)}
+            actions.append(VolumeGroupAction(number, True, PropsChange(override=props)))
+            continue
+        change = plan_props(vg.properties, found.props, None)
+        if change:
+            actions.append(VolumeGroupAction(number, False, change))
+    return actions
+
+
+def max_volume_status(candidates: list[Any]) -> dict[str, Any]:
+    if not candidates:
+        return {}
+    best = max(candidates, key=lambda c: c.max_volume_size_kib)
+    return {
+        "maxVolumeSize": kib_to_quantity(best.max_volume_size_kib),
+        "maxVolumeSizeCandidates": [
+            {
+                "storagePool": c.storage_pool,
+                "maxVolumeSize": kib_to_quantity(c.max_volume_size_kib),
+                "nodeNames": list(c.node_names),
+            }
+            for c in candidates
+        ],
+    }
+
+
+# ------------------------------------------------------------------------------------ I/O
+
+
+async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGroupSpec) -> Outcome:
+    group = linstor_name(name, spec)
+    status: dict[str, Any] = {"linstorName": group}
+    actions: list[str] = []
+    observed = await client.get_resource_group(group)
+    if observed is None:
+        await client.create_resource_group(
+            group, description=creation_marker(uid), select_filter=select_filter(spec.placement)
+        )
+        actions.append(f"created {WHAT} {group}")
+        observed = await client.get_resource_group(group)
+        if observed is None:
+            return Outcome.waiting(
+                "Creating", f"{WHAT} {group} was created but is not listed yet", status, actions=actions
+            )
+    claimed = claim(observed.props, uid, spec.adopt, observed.description)
+    if claimed in (Claim.CONFLICT, Claim.OWNED_ELSEWHERE):
+        reason = "NameConflict" if claimed is Claim.CONFLICT else "AlreadyOwned"
+        return Outcome.waiting(reason, conflict_message(WHAT, group, claimed), {}, retry_after=SLOW)
+    if claimed is Claim.ADOPT:
+        actions.append(f"adopted existing {WHAT} {group}")
+
+    plan = plan_group(spec, observed, uid)
+    kwargs = plan.modify_kwargs()
+    if kwargs is not None:
+        await client.modify_resource_group(group, **kwargs)
+        if plan.drift and not (claimed is Claim.ADOPT or actions):
+            actions.append(f"corrected drift in {WHAT} {group}: {', '.join(plan.drift)}")
+        elif plan.props and not actions:
+            actions.append(f"updated properties of {WHAT} {group}")
+
+    if spec.volume_groups:
+        observed_vgs = await client.list_volume_groups(group)
+        for vga in plan_volume_groups(spec.volume_groups, observed_vgs):
+            if vga.create:
+                await client.create_volume_group(group, vga.number, vga.props.override)
+                actions.append(f"created volume group {vga.number} of {group}")
+            else:
+                await client.modify_volume_group(
+                    group, vga.number, override_props=vga.props.override, delete_props=vga.props.delete
+                )
+
+    try:
+        sizes = await client.query_max_volume_size(group)
+        status.update(max_volume_status(sizes.candidates))
+    except LinstorError as exc:
+        # No candidate pool right now is information, not a failure of the group.
+        status["maxVolumeSize"] = None
+        return Outcome.done(
+            f"{WHAT} {group} is in place; no storage pool can hold a volume now: {exc.message}",
+            status,
+            actions,
+        )
+    return Outcome.done(f"{WHAT} {group} matches the spec", status, actions)
+
+
+async def finalize(client: LinstorClient, name: str, uid: str, spec: ResourceGroupSpec) -> Outcome:
+    """Delete (or release, with Retain) the group; ready=True once the object may go."""
+    group = linstor_name(name, spec)
+    observed = await client.get_resource_group(group)
+    if observed is None:
+        return Outcome.done(f"{WHAT} {group} is gone", {}, [])
+    if claim(observed.props, uid, False, observed.description) is not Claim.OURS:
+        return Outcome.done(f"{WHAT} {group} was not ours; left in place", {}, [])
+    if spec.deletion_policy == "Retain":
+        await client.modify_resource_group(group, delete_props=[OWNER_PROP, MANAGED_PROP])
+        return Outcome.done(f"{WHAT} {group} retained", {}, [f"released {WHAT} {group} (Retain)"])
+    try:
+        await client.delete_resource_group(group)
+    except LinstorError as exc:
+        if exc.has_code(rc.FAIL_EXISTS_RSC_DFN):
+            return Outcome.waiting(
+                "InUse",
+                f"{WHAT} {group} still has resources; delete the Resources "
+                "of this group first (deletion continues when they are gone)",
+                retry_after=SLOW / 3,
+            )
+        raise
+    return Outcome.done(f"{WHAT} {group} deleted", {}, [f"deleted {WHAT} {group}"])

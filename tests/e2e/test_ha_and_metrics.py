@@ -1,0 +1,147 @@
+"""Two operators, one Lease: exactly one reconciles; the standby takes over after a SIGKILL.
+And the metrics endpoint reports reconciles, backend requests and objects per condition."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stratum.sim.linstor import LinstorSim
+from support.kube import ControlPlane, Kube
+from support.operator import OperatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+LEASE_SECONDS = 15
+
+
+def group(name: str) -> dict[str, object]:
+    return {
+        "apiVersion": "linstor.stratum.dev/v1alpha1",
+        "kind": "ResourceGroup",
+        "metadata": {"name": name},
+        "spec": {"placement": {"placeCount": 2, "storagePools": ["thin"]}},
+    }
+
+
+@pytest.fixture(scope="module")
+def isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ControlPlane, LinstorSim]]:
+    """A control plane of its own, so the session's operator does not reconcile these objects."""
+    plane = ControlPlane.start(Path(tmp_path_factory.mktemp("ha-plane")))
+    try:
+        plane.install_crds()
+        plane.kube.run("create", "namespace", "stratum-ha")
+        with LinstorSim(seed=ROOT / "examples" / "seeds" / "linstor.yaml") as sim:
+            yield plane, sim
+    finally:
+        plane.stop()
+
+
+def holder(kube: Kube) -> str | None:
+    proc = kube.run(
+        "get",
+        "lease",
+        "-n",
+        "stratum-ha",
+        "stratum-operator",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+        check=False,
+    )
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def directory(base: Path, name: str) -> Path:
+    (base / name).mkdir()
+    return base / name
+
+
+def wait_holder(kube: Kube, identity: str, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if holder(kube) == identity:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    raise AssertionError(f"{identity} never held the lease; holder is {holder(kube)}")
+
+
+def handled(proc: OperatorProcess, name: str) -> bool:
+    return f"ResourceGroup {name}: " in proc.tail(200000)
+
+
+def test_one_leader_reconciles_and_the_standby_takes_over(
+    isolated: tuple[ControlPlane, LinstorSim], tmp_path: Path
+) -> None:
+    plane, sim = isolated
+    kube = plane.kube
+    env = {"LS_CONTROLLERS": sim.controller_uri}
+    common = ("--drift-interval", "5", "--lease-namespace", "stratum-ha")
+    first = OperatorProcess(
+        kube.kubeconfig, directory(tmp_path, "a"), env, args=(*common, "--identity", "op-a")
+    ).start()
+    wait_holder(kube, "op-a", 30)
+    second = OperatorProcess(
+        kube.kubeconfig,
+        directory(tmp_path, "b"),
+        env,
+        args=(*common, "--identity", "op-b"),
+    ).start()
+    try:
+        kube.apply(group("ha-one"))
+        kube.wait("lrg", "ha-one")
+        time.sleep(3)
+        assert handled(first, "ha-one")
+        assert not handled(second, "ha-one"), "the standby reconciled while not holding the lease"
+        assert "standing by" in second.tail()
+        assert holder(kube) == "op-a"
+
+        first.kill()  # no chance to release the lease
+        took = wait_holder(kube, "op-b", LEASE_SECONDS + 10)
+        print(f"standby took over {took:.1f}s after the leader was killed (lease {LEASE_SECONDS}s)")
+        kube.apply(group("ha-two"))
+        kube.wait("lrg", "ha-two", timeout="60s")
+        assert handled(second, "ha-two")
+        transitions = kube.run(
+            "get", "lease", "-n", "stratum-ha", "stratum-operator", "-o", "jsonpath={.spec.leaseTransitions}"
+        ).stdout
+        assert int(transitions) >= 1
+    finally:
+        first.stop()
+        second.stop()
+    # A clean stop hands the lease back at once.
+    assert holder(kube) is None
+
+
+def test_metrics_endpoint_reports_reconciles_backends_and_conditions(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    kube.apply(group("metrics-rg"))
+    kube.wait("lrg", "metrics-rg")
+    deadline = time.monotonic() + 30
+    text = ""
+    while time.monotonic() < deadline:
+        text = httpx.get(operator.metrics_url, timeout=5).text
+        if 'stratum_objects{kind="ResourceGroup",ready="True"}' in text:
+            break
+        time.sleep(1)
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert samples['stratum_reconcile_total{kind="ResourceGroup",result="Ready"}'] >= 1
+    assert samples['stratum_reconcile_duration_seconds_count{kind="ResourceGroup"}'] >= 1
+    linstor_gets = [
+        v
+        for k, v in samples.items()
+        if k.startswith('stratum_backend_requests_total{backend="linstor",method="GET"')
+    ]
+    assert sum(linstor_gets) >= 1
+    assert samples['stratum_objects{kind="ResourceGroup",ready="True"}'] >= 1
+    assert (
+        "process_resident_memory_bytes" in text or "stratum_backend_request_duration_seconds_bucket" in text
+    )
+    kube.delete("lrg", "metrics-rg")
