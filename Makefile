@@ -22,10 +22,11 @@ controlplane:
 
 crds: venv
 	$(BIN)/stratum crds --out crds
+	hack/sync-crds
 
 lint: venv
-	$(BIN)/ruff check operator tests hack/demo bench
-	$(BIN)/ruff format --check operator tests hack/demo bench
+	$(BIN)/ruff check operator tests hack/demo hack/sync-crds bench
+	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds bench
 	$(BIN)/lint-imports
 
 typecheck: venv

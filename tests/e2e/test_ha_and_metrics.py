@@ -12,7 +12,7 @@ import pytest
 
 from stratum.sim.linstor import LinstorSim
 from support.kube import ControlPlane, Kube
-from support.operator import OperatorProcess
+from support.operator import OperatorProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 15
@@ -79,6 +79,10 @@ def test_one_leader_reconciles_and_the_standby_takes_over(
     kube = plane.kube
     env = {"LS_CONTROLLERS": sim.controller_uri}
     common = ("--drift-interval", "5", "--lease-namespace", "stratum-ha")
+
+    def with_health(*args: str) -> tuple[str, ...]:
+        return (*args, "--liveness", f"http://127.0.0.1:{free_port()}/healthz")
+
     first = OperatorProcess(
         kube.kubeconfig, directory(tmp_path, "a"), env, args=(*common, "--identity", "op-a")
     ).start()
@@ -87,7 +91,7 @@ def test_one_leader_reconciles_and_the_standby_takes_over(
         kube.kubeconfig,
         directory(tmp_path, "b"),
         env,
-        args=(*common, "--identity", "op-b"),
+        args=with_health(*common, "--identity", "op-b"),
     ).start()
     try:
         kube.apply(group("ha-one"))
@@ -97,6 +101,9 @@ def test_one_leader_reconciles_and_the_standby_takes_over(
         assert not handled(second, "ha-one"), "the standby reconciled while not holding the lease"
         assert "standing by" in second.tail()
         assert holder(kube) == "op-a"
+
+        standby = httpx.get(second.health_url, timeout=5)
+        assert standby.status_code == 200 and standby.json() == {"role": "standby"}
 
         first.kill()  # no chance to release the lease
         took = wait_holder(kube, "op-b", LEASE_SECONDS + 10)
@@ -108,6 +115,12 @@ def test_one_leader_reconciles_and_the_standby_takes_over(
             "get", "lease", "-n", "stratum-ha", "stratum-operator", "-o", "jsonpath={.spec.leaseTransitions}"
         ).stdout
         assert int(transitions) >= 1
+        assert httpx.get(second.health_url, timeout=5).json() == {"role": "leader"}
+        # A standby stops promptly on SIGTERM, as a pod's container must.
+        third = OperatorProcess(
+            kube.kubeconfig, directory(tmp_path, "c"), env, args=(*common, "--identity", "op-c")
+        ).start()
+        assert third.stop(timeout=15) == 0
     finally:
         first.stop()
         second.stop()

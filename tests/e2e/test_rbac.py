@@ -143,16 +143,18 @@ def sa_operator(
 
 
 class SAOperator(OperatorProcess):
-    """`stratum run` with a liveness endpoint on a free port; started once kopf answers on it (kopf
-    serves /healthz only while it runs, so with a Lease: once this instance leads)."""
+    """`stratum run` with a liveness endpoint on a free port; started once it answers there (kopf's
+    probe, or under leader election the process's own, which a standby serves too)."""
 
     def __init__(self, kubeconfig: Path, log_dir: Path, env: dict[str, str], *extra: str) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        self.health_url = f"http://127.0.0.1:{port}/healthz"
         super().__init__(
-            kubeconfig, log_dir, env, args=("--drift-interval", "5", "--liveness", self.health_url, *extra)
+            kubeconfig,
+            log_dir,
+            env,
+            args=("--drift-interval", "5", "--liveness", f"http://127.0.0.1:{port}/healthz", *extra),
         )
 
     def _wait_started(self, timeout: float = 60) -> None:
@@ -365,9 +367,11 @@ def test_leader_election_with_the_chart_rbac(
         out = plane.kube.run("get", "lease", "stratum-operator", "-n", NS, "-o", "json", check=False).stdout
         return (json.loads(out or "{}").get("spec") or {}).get("holderIdentity")
 
-    proc.start()  # returns once kopf serves its health endpoint: once it leads
+    proc.start()  # returns once the process serves its health endpoint (a standby does too)
     try:
-        assert "acquired lease" in proc.log_path.read_text(errors="replace"), proc.tail()
+        assert wait_for(
+            "leadership", lambda: "acquired lease" in proc.log_path.read_text(errors="replace"), proc=proc
+        ), proc.tail()
         assert wait_for("the lease", lambda: holder() == "pod-a", proc=proc)
         log = proc.log_path.read_text(errors="replace")
         assert not denials(log), "\n".join(denials(log))

@@ -42,6 +42,10 @@ class OperatorProcess:
         return f"http://127.0.0.1:{port}/metrics"
 
     @property
+    def health_url(self) -> str:
+        return self.args[self.args.index("--liveness") + 1]
+
+    @property
     def log_path(self) -> Path:
         return self.log_dir / f"operator-{self.starts}.log"
 
@@ -65,24 +69,26 @@ class OperatorProcess:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 raise RuntimeError(f"operator exited with {self.proc.returncode}:\n{self.tail()}")
-            # kopf logs this once its watchers are up.
-            if (
-                b"Client is configured" in self.log_path.read_bytes()
-                or b"Serving health status" in self.log_path.read_bytes()
-            ):
+            # Logged by the startup handler right before kopf starts its watchers; a standby
+            # under leader election logs the second line instead.
+            text = self.log_path.read_bytes()
+            if b"stratum operator started" in text or b"standing by" in text:
                 return
             time.sleep(0.2)
-        time.sleep(1)
+        raise AssertionError(f"operator did not start within {timeout}s:\n{self.tail()}")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30) -> int | None:
+        """SIGTERM and wait; the exit code, or None when it had to be killed."""
+        code = None
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                code = self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        return code
 
     def kill(self) -> None:
         """SIGKILL: no cleanup, as in a node crash."""

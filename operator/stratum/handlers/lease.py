@@ -4,6 +4,7 @@ kopf; a standby takes over once the holder stops renewing for a lease duration."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
@@ -50,25 +51,37 @@ class LeaseElector:
     renew_every: float = 2.0
     renew_deadline: float = 10.0
 
-    async def run(self, operate: Operate) -> None:
+    leading: bool = False
+
+    async def run(self, operate: Operate, stop: asyncio.Event) -> None:
+        """Stand by until the lease is ours (or `stop` is set), then run `operate(stop)` while
+        renewing it."""
         client = LeaseClient(KubeConnection.load(), self.namespace)
         try:
-            await self._wait_for_leadership(client)
-            await self._lead(client, operate)
+            if await self._wait_for_leadership(client, stop):
+                self.leading = True
+                await self._lead(client, operate, stop)
         finally:
+            self.leading = False
             await client.close()
 
-    async def _wait_for_leadership(self, client: LeaseClient) -> None:
+    async def _wait_for_leadership(self, client: LeaseClient, stop: asyncio.Event) -> bool:
         announced = False
-        while not await self._try_acquire_or_renew(client):
+        while not stop.is_set():
+            try:
+                if await self._try_acquire_or_renew(client):
+                    log.info("acquired lease %s/%s as %s", self.namespace, self.name, self.identity)
+                    return True
+            except BackendError as exc:
+                log.warning("lease check failed: %s", exc)
             if not announced:
                 log.info("standing by: lease %s/%s is held by another instance", self.namespace, self.name)
                 announced = True
-            await asyncio.sleep(self.renew_every)
-        log.info("acquired lease %s/%s as %s", self.namespace, self.name, self.identity)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.renew_every)
+        return False
 
-    async def _lead(self, client: LeaseClient, operate: Operate) -> None:
-        stop = asyncio.Event()
+    async def _lead(self, client: LeaseClient, operate: Operate, stop: asyncio.Event) -> None:
         task = asyncio.create_task(operate(stop))
         last_renewal = asyncio.get_running_loop().time()
         try:

@@ -7,7 +7,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def run_operator(args: argparse.Namespace) -> int:
@@ -42,20 +47,36 @@ async def _main(args: argparse.Namespace) -> None:
         await kopf.operator(
             clusterwide=True,
             standalone=True,
-            liveness_endpoint=args.liveness,
+            # Under leader election the process serves liveness itself, standby included.
+            liveness_endpoint=None if args.lease_namespace else args.liveness,
             memo=kopf.Memo(runtime=runtime),
             stop_flag=stop,
         )
 
     try:
         if args.lease_namespace:
-            from stratum.handlers.lease import LeaseElector
-
-            identity = args.identity or f"{socket.gethostname()}-{os.getpid()}"
-            elector = LeaseElector(namespace=args.lease_namespace, name=args.lease_name, identity=identity)
-            await elector.run(operate)
+            await _run_elected(args, operate)
         else:
             await operate()
     finally:
         for client in runtime.clients.values():
             await client.close()
+
+
+async def _run_elected(args: argparse.Namespace, operate: Operate) -> None:
+    """Leader election: a standby answers liveness and stops on SIGTERM like the leader does."""
+    from stratum.handlers.health import serve_health
+    from stratum.handlers.lease import LeaseElector
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    identity = args.identity or f"{socket.gethostname()}-{os.getpid()}"
+    elector = LeaseElector(namespace=args.lease_namespace, name=args.lease_name, identity=identity)
+    health = await serve_health(args.liveness, lambda: "leader" if elector.leading else "standby")
+    try:
+        await elector.run(operate, stop)
+    finally:
+        if health is not None:
+            await health.cleanup()

@@ -32,3 +32,4 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.execution.default_backoff = 15
     settings.watching.server_timeout = 600
     settings.watching.client_timeout = 660
+    logging.getLogger("stratum").info("stratum operator started")

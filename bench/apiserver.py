@@ -1,0 +1,131 @@
+"""The benchmark's own API-server client (no kubectl processes: they would steal CPU from the
+operator) and the API server's request counters, with the benchmark's own requests taken out."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import tempfile
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+GROUPS = ("linstor.stratum.dev", "maas.stratum.dev")
+VERSION = "v1alpha1"
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    group: str
+    plural: str
+
+    @property
+    def path(self) -> str:
+        return f"/apis/{self.group}/{VERSION}/{self.plural}"
+
+
+RESOURCE_GROUP = Kind("ResourceGroup", "linstor.stratum.dev", "resourcegroups")
+RESOURCE = Kind("Resource", "linstor.stratum.dev", "resources")
+MACHINE_RAID = Kind("MachineRaid", "maas.stratum.dev", "machineraids")
+KINDS = (RESOURCE_GROUP, RESOURCE, MACHINE_RAID)
+BY_KIND = {k.kind: k for k in KINDS}
+
+_SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+WRITE_VERBS = frozenset({"CREATE", "UPDATE", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"})
+READ_VERBS = frozenset({"GET", "LIST", "WATCH"})
+
+
+class ApiServer:
+    def __init__(self, kubeconfig: Path) -> None:
+        config = json.loads(kubeconfig.read_text())
+        cluster = config["clusters"][0]["cluster"]
+        token = config["users"][0]["user"]["token"]
+        self._ca = tempfile.NamedTemporaryFile(suffix=".crt", delete=False)  # noqa: SIM115 - lives as long as self
+        self._ca.write(base64.b64decode(cluster["certificate-authority-data"]))
+        self._ca.close()
+        self.http = httpx.Client(
+            base_url=cluster["server"],
+            headers={"Authorization": f"Bearer {token}"},
+            verify=self._ca.name,
+            timeout=120,
+            limits=httpx.Limits(max_connections=16),
+        )
+        # Requests this script made to the Stratum kinds, by verb, to subtract from the server's counts.
+        self.own: Counter[str] = Counter()
+
+    def close(self) -> None:
+        self.http.close()
+        Path(self._ca.name).unlink(missing_ok=True)
+
+    def list(self, kind: Kind) -> list[dict[str, Any]]:
+        self.own["LIST"] += 1
+        response = self.http.get(kind.path)
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def create_all(self, objects: list[dict[str, Any]], workers: int = 8) -> None:
+        """POST every object, a few at a time (as `kubectl apply` of a big file would, but faster)."""
+
+        def create(obj: dict[str, Any]) -> None:
+            response = self.http.post(BY_KIND[obj["kind"]].path, json=obj)
+            if response.status_code != 201:
+                raise RuntimeError(f"creating {obj['metadata']['name']}: {response.status_code} {response.text}")
+
+        self.own["CREATE"] += len(objects)
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(create, objects))
+
+    def delete_all(self, kind: Kind) -> None:
+        self.own["DELETECOLLECTION"] += 1
+        self.http.delete(kind.path).raise_for_status()
+
+    def request_counts(self) -> Counter[str]:
+        """apiserver_request_total for the Stratum kinds (`kinds:VERB`) and Events (`events:VERB`)."""
+        text = self.http.get("/metrics").text
+        counts: Counter[str] = Counter()
+        for line in text.splitlines():
+            match = _SAMPLE.match(line)
+            if not match:
+                continue
+            labels = dict(_LABEL.findall(match["labels"]))
+            if labels.get("group") in GROUPS:
+                key = "kinds"
+            elif labels.get("resource") == "events":
+                key = "events"
+            else:
+                continue
+            counts[f"{key}:{labels.get('verb', '')}"] += int(float(match["value"]))
+        return counts
+
+
+@dataclass
+class RequestSnapshot:
+    server: Counter[str]
+    own: Counter[str]
+
+    @classmethod
+    def take(cls, api: ApiServer) -> RequestSnapshot:
+        return cls(api.request_counts(), Counter(api.own))
+
+
+def operator_requests(api: ApiServer, before: RequestSnapshot) -> dict[str, int]:
+    """The operator's requests since `before`: the server's counts minus this script's own,
+    as {`kinds:VERB`/`events:VERB`: n} plus `reads` and `writes` totals."""
+    after = RequestSnapshot.take(api)
+    diff: Counter[str] = Counter()
+    for key in set(after.server) | set(before.server):
+        diff[key] = after.server[key] - before.server[key]
+    for verb in set(after.own) | set(before.own):
+        diff[f"kinds:{verb}"] -= after.own[verb] - before.own[verb]
+    out = {k: v for k, v in sorted(diff.items()) if v}
+    out["reads"] = sum(v for k, v in diff.items() if k.split(":")[1] in READ_VERBS)
+    out["writes"] = sum(v for k, v in diff.items() if k.split(":")[1] in WRITE_VERBS)
+    return out
