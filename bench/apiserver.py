@@ -77,7 +77,9 @@ class ApiServer:
         def create(obj: dict[str, Any]) -> None:
             response = self.http.post(BY_KIND[obj["kind"]].path, json=obj)
             if response.status_code != 201:
-                raise RuntimeError(f"creating {obj['metadata']['name']}: {response.status_code} {response.text}")
+                raise RuntimeError(
+                    f"creating {obj['metadata']['name']}: {response.status_code} {response.text}"
+                )
 
         self.own["CREATE"] += len(objects)
         with ThreadPoolExecutor(workers) as pool:

@@ -52,7 +52,9 @@ def per_object(requests: dict[str, Any], size: Size) -> dict[str, float]:
         "linstorWrites": round(requests["backends"]["linstor"]["writes"] / max(linstor_objects, 1), 2),
         "maas": round(requests["backends"]["maas"]["total"] / max(size.raids, 1), 2),
         "maasWrites": round(requests["backends"]["maas"]["writes"] / max(size.raids, 1), 2),
-        "apiserver": round((requests["apiserver"]["reads"] + requests["apiserver"]["writes"]) / size.objects, 2),
+        "apiserver": round(
+            (requests["apiserver"]["reads"] + requests["apiserver"]["writes"]) / size.objects, 2
+        ),
         "apiserverWrites": round(requests["apiserver"]["writes"] / size.objects, 2),
     }
 
@@ -96,4 +98,9 @@ def delete_all(stack: Stack, size: Size, usage: ProcessUsage) -> dict[str, Any]:
         time.sleep(1)
     seconds = round(time.time() - started, 1)
     check = verify.check(stack.sims, {})
-    return {"seconds": seconds, "remaining": remaining[:20], "backendsEmpty": check, "ok": not remaining and check["ok"]}
+    return {
+        "seconds": seconds,
+        "remaining": remaining[:20],
+        "backendsEmpty": check,
+        "ok": not remaining and check["ok"],
+    }

@@ -56,7 +56,12 @@ def backend_requests(before: dict[str, Any], after: dict[str, Any]) -> dict[str,
     by_method.subtract(before["byMethod"])
     reads = by_method["GET"] + by_method["HEAD"]
     total = sum(by_method.values())
-    return {"total": total, "reads": reads, "writes": total - reads, **{k: v for k, v in by_method.items() if v}}
+    return {
+        "total": total,
+        "reads": reads,
+        "writes": total - reads,
+        **{k: v for k, v in by_method.items() if v},
+    }
 
 
 def by_path(before: dict[str, Any], after: dict[str, Any], top: int = 8) -> dict[str, int]:
@@ -69,9 +74,7 @@ def by_path(before: dict[str, Any], after: dict[str, Any], top: int = 8) -> dict
 
 def _fold(key: str) -> str:
     method, _, path = key.partition(" ")
-    parts = [
-        "*" if re.fullmatch(r"bench-[\w.-]+|bm\d+|\d+", p) else p for p in path.split("/")
-    ]
+    parts = ["*" if re.fullmatch(r"bench-[\w.-]+|bm\d+|\d+", p) else p for p in path.split("/")]
     return f"{method} {'/'.join(parts)}"
 
 

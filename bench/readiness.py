@@ -77,7 +77,9 @@ class Readiness:
             missing = self.not_ready(expected)
             more = False
             if on_poll is not None:
-                more = on_poll(Progress(len(expected), len(expected) - len(missing), time.time() - self.started))
+                more = on_poll(
+                    Progress(len(expected), len(expected) - len(missing), time.time() - self.started)
+                )
             if not missing and not more:
                 return True
             if time.monotonic() > deadline:
@@ -96,10 +98,14 @@ class Readiness:
             if not obj or not cond or cond.get("status") != "True":
                 continue
             created = parse_time(obj["metadata"]["creationTimestamp"])
-            per_kind.setdefault(key.split("/")[0], []).append(parse_time(cond["lastTransitionTime"]) - created)
+            per_kind.setdefault(key.split("/")[0], []).append(
+                parse_time(cond["lastTransitionTime"]) - created
+            )
         everything: list[float] = []
         for kind, values in sorted(per_kind.items()):
             out[kind] = summary(values)
+            seen_kind = [t for k, t in self.seen_ready.items() if k.startswith(f"{kind}/") and k in expected]
+            out[kind]["batchSeconds"] = round(max(seen_kind) - self.started, 1) if seen_kind else None
             everything += values
         out["all"] = summary(everything)
         seen = [self.seen_ready[k] for k in expected if k in self.seen_ready]

@@ -16,10 +16,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bench.apiserver import ApiServer  # noqa: E402
 from support.kube import ControlPlane  # noqa: E402
 from support.operator import OperatorProcess, free_port  # noqa: E402
-
-from bench.apiserver import ApiServer  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -114,7 +113,9 @@ class Stack:
             "MAAS_API_KEY": self._seeds[1]["apiKeys"][0],
         }
         metrics = ("--metrics-port", str(free_port()), "--metrics-host", "127.0.0.1")
-        self.operator = OperatorProcess(self.plane.kube.kubeconfig, self.workdir, env, args=operator_args + metrics)
+        self.operator = OperatorProcess(
+            self.plane.kube.kubeconfig, self.workdir, env, args=operator_args + metrics
+        )
         self.operator.start()
         return self
 

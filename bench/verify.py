@@ -14,7 +14,11 @@ DISKLESS = {"DISKLESS", "DRBD_DISKLESS", "TIE_BREAKER"}
 
 
 def _linstor_name(obj: dict[str, Any]) -> str:
-    return str((obj.get("status") or {}).get("linstorName") or obj["spec"].get("linstorName") or obj["metadata"]["name"])
+    return str(
+        (obj.get("status") or {}).get("linstorName")
+        or obj["spec"].get("linstorName")
+        or obj["metadata"]["name"]
+    )
 
 
 def _problems(kind: str, expected: list[str], actual: list[str]) -> dict[str, list[str]]:
@@ -32,15 +36,22 @@ def _merge(into: dict[str, list[str]], more: dict[str, list[str]]) -> None:
         into.setdefault(key, []).extend(values)
 
 
-def check_linstor(sim: SimProcess, objects: dict[str, dict[str, Any]], place_count: int = 2) -> dict[str, Any]:
+def check_linstor(
+    sim: SimProcess, objects: dict[str, dict[str, Any]], place_count: int = 2
+) -> dict[str, Any]:
     groups = [o for k, o in objects.items() if k.startswith("ResourceGroup/")]
     resources = [o for k, o in objects.items() if k.startswith("Resource/")]
-    rgs = [g["name"] for g in sim.get_json("/v1/resource-groups") if g["name"].casefold() not in DEFAULT_GROUPS]
+    rgs = [
+        g["name"] for g in sim.get_json("/v1/resource-groups") if g["name"].casefold() not in DEFAULT_GROUPS
+    ]
     rds = sim.get_json("/v1/resource-definitions", {"with_volume_definitions": "true"})
     placed = sim.get_json("/v1/view/resources")
     found: dict[str, list[str]] = {}
     _merge(found, _problems("resource group", [_linstor_name(g) for g in groups], rgs))
-    _merge(found, _problems("resource definition", [_linstor_name(r) for r in resources], [rd["name"] for rd in rds]))
+    _merge(
+        found,
+        _problems("resource definition", [_linstor_name(r) for r in resources], [rd["name"] for rd in rds]),
+    )
     # Replicas: exactly placeCount diskful ones per definition (more would be duplicates).
     diskful = Counter(r["name"].casefold() for r in placed if not DISKLESS & set(r.get("flags") or []))
     wrong: list[str] = []

@@ -42,7 +42,12 @@ def maas_seed(size: Size) -> dict[str, Any]:
     return {
         "apiKeys": [API_KEY],
         "machines": [
-            {"systemId": machine_id(i), "hostname": f"{PREFIX}-m{i}", "status": "Ready", "blockDevices": disks}
+            {
+                "systemId": machine_id(i),
+                "hostname": f"{PREFIX}-m{i}",
+                "status": "Ready",
+                "blockDevices": disks,
+            }
             for i in range(size.machines)
         ],
     }
@@ -104,7 +109,12 @@ def raid_spec(i: int) -> dict[str, Any]:
 
 def raids(size: Size) -> list[dict[str, Any]]:
     return [
-        {"apiVersion": MAAS_GROUP, "kind": "MachineRaid", "metadata": {"name": raid_name(i)}, "spec": raid_spec(i)}
+        {
+            "apiVersion": MAAS_GROUP,
+            "kind": "MachineRaid",
+            "metadata": {"name": raid_name(i)},
+            "spec": raid_spec(i),
+        }
         for i in range(size.raids)
     ]
 

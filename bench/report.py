@@ -1,0 +1,128 @@
+"""The table printed at the end and the JSON written beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def _pct(block: dict[str, Any]) -> str:
+    if not block or not block.get("n"):
+        return "-"
+    return f"{block['p50']} / {block['p95']} / {block['max']} (n={block['n']})"
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    scale = results.get("scale")
+    if scale:
+        ready = scale["readySeconds"]
+        out += [
+            (
+                "scale",
+                "objects (groups/resources/raids)",
+                "{groups}/{resources}/{raids}".format(**scale["objects"]),
+            ),
+            ("scale", "all Ready after (s)", _num(ready.get("batchSeconds"))),
+        ]
+        for kind in ("ResourceGroup", "Resource", "MachineRaid"):
+            out.append(("scale", f"{kind} Ready p50/p95/max (s)", _pct(ready.get(kind, {}))))
+        per = scale["perObject"]
+        api = scale["requests"]["apiserver"]
+        out += [
+            ("scale", "LINSTOR requests / object (writes)", f"{per['linstor']} ({per['linstorWrites']})"),
+            ("scale", "MAAS requests / raid (writes)", f"{per['maas']} ({per['maasWrites']})"),
+            (
+                "scale",
+                "API server requests / object (writes)",
+                f"{per['apiserver']} ({per['apiserverWrites']})",
+            ),
+            ("scale", "API server operator reads / writes", f"{api['reads']} / {api['writes']}"),
+            ("scale", "operator peak RSS (MiB)", _num(scale["operator"].get("peakRssMiB"))),
+            ("scale", "operator CPU (s, whole run)", _num(scale["operator"].get("cpuSeconds"))),
+            ("scale", "not Ready / verify", f"{scale['notReadyCount']} / {_verdict(scale['verify'])}"),
+            (
+                "scale",
+                "delete all (s) / backends empty",
+                f"{scale['cleanup']['seconds']} / {_verdict(scale['cleanup']['backendsEmpty'])}",
+            ),
+        ]
+    idle = results.get("idle")
+    if idle:
+        pm = idle["perMinute"]
+        out += [
+            ("idle", "duration (s) / drift interval (s)", f"{idle['seconds']} / {idle['driftInterval']:g}"),
+            ("idle", "API server writes / min", _num(pm["apiserverWrites"])),
+            ("idle", "LINSTOR / MAAS writes / min", f"{pm['linstorWrites']} / {pm['maasWrites']}"),
+            ("idle", "API server reads / object / min", _num(pm["apiserverReadsPerObject"])),
+            ("idle", "LINSTOR reads / object / min", _num(pm["linstorReadsPerObject"])),
+            ("idle", "MAAS reads / raid / min", _num(pm["maasReadsPerObject"])),
+            ("idle", "operator CPU s / min", _num(pm["operatorCpuSeconds"])),
+        ]
+    faults = results.get("faults")
+    if faults:
+        f = faults["faults"]
+        out += [
+            (
+                "faults",
+                "errors / latency / outage / kills",
+                f"{f['errorRate']:.0%} / {f['latencyMs']:g} ms / {f['outageSeconds']:g} s / {f['kills']}",
+            ),
+            ("faults", "all Ready after (s)", _num(faults["convergedSeconds"])),
+            ("faults", "... after the last disruption (s)", _num(faults["afterLastDisruptionSeconds"])),
+            ("faults", "Ready p50/p95/max (s), all kinds", _pct(faults["readySeconds"].get("all", {}))),
+            (
+                "faults",
+                "LINSTOR / MAAS requests / object",
+                f"{faults['perObject']['linstor']} / {faults['perObject']['maas']}",
+            ),
+            ("faults", "not Ready / verify", f"{faults['notReadyCount']} / {_verdict(faults['verify'])}"),
+            (
+                "faults",
+                "delete all (s) / backends empty",
+                f"{faults['cleanup']['seconds']} / {_verdict(faults['cleanup']['backendsEmpty'])}",
+            ),
+        ]
+    base = results.get("baseline")
+    if base:
+        out += [
+            ("baseline", "python-linstor sequential (s)", _num(base["seconds"])),
+            ("baseline", "LINSTOR requests / object", _num(base["requestsPerObject"])),
+        ]
+        ratio = results.get("ratio")
+        if ratio:
+            out += [
+                ("baseline", "operator / script time", _num(ratio.get("time"))),
+                ("baseline", "operator / script LINSTOR requests", _num(ratio.get("requests"))),
+            ]
+    return out
+
+
+def _verdict(check: dict[str, Any]) -> str:
+    if check.get("ok"):
+        return "ok"
+    parts = []
+    for backend in ("linstor", "maas"):
+        for key in ("duplicates", "orphans", "lost", "wrong"):
+            items = check.get(backend, {}).get(key) or []
+            if items:
+                parts.append(f"{backend} {key}: {len(items)}")
+    return "FAILED (" + ", ".join(parts) + ")"
+
+
+def table(results: dict[str, Any]) -> str:
+    body = rows(results)
+    width = max((len(r[1]) for r in body), default=10)
+    lines = [f"{'scenario':<9} {'metric':<{width}}  value", "-" * (width + 30)]
+    lines += [f"{s:<9} {m:<{width}}  {v}" for s, m, v in body]
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,115 @@
+"""Stratum scale and fault benchmark: `make bench ARGS="--size full"`.
+
+Scenarios (see bench/README.md): scale, idle, faults, baseline. Prints a table, writes JSON
+(default bench/results/latest.json) and exits non-zero if any scenario ends with an object not
+Ready, a duplicate, an orphan or a lost object in a backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import baseline, faults, report, scale  # noqa: E402
+from bench.sizes import SIZES  # noqa: E402
+
+SCENARIOS = ("scale", "idle", "faults", "baseline")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help="comma list of " + ", ".join(SCENARIOS)
+    )
+    parser.add_argument(
+        "--json", type=Path, default=ROOT / "bench" / "results" / "latest.json", metavar="PATH"
+    )
+    parser.add_argument("--workdir", type=Path, help="keep logs here (default: a temporary directory)")
+    args = parser.parse_args(argv)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    size = SIZES[args.size]
+    results: dict[str, Any] = {
+        "size": args.size,
+        "scenarios": args.scenarios,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": {"cpus": _cpus(), "python": platform.python_version()},
+    }
+    wanted = set(args.scenarios)
+    if wanted & {"scale", "idle"}:
+        _log("scale" + (" + idle" if "idle" in wanted else ""))
+        results.update(scale.run(size, workdir / "scale", scale="scale" in wanted, idle="idle" in wanted))
+        if "idle" in wanted and "idle" not in results:
+            results["idle"] = {"ok": False, "error": "the objects never converged, so idle did not run"}
+    if "faults" in wanted:
+        _log("faults")
+        results["faults"] = faults.run(size, workdir / "faults")
+    if "baseline" in wanted:
+        _log("baseline")
+        results["baseline"] = baseline.run(size, workdir / "baseline")
+        results["ratio"] = _ratio(results)
+    results["ok"] = all(results[s].get("ok") for s in SCENARIOS if s in results)
+    return results
+
+
+def _ratio(results: dict[str, Any]) -> dict[str, Any] | None:
+    scale_run, base = results.get("scale"), results["baseline"]
+    if not scale_run or not base["seconds"]:
+        return None
+    operator_seconds = (scale_run["readySeconds"].get("Resource") or {}).get("batchSeconds")
+    linstor = scale_run["requests"]["backends"]["linstor"]["total"]
+    return {
+        "time": round(operator_seconds / base["seconds"], 2) if operator_seconds else None,
+        "requests": round(linstor / max(base["requests"]["total"], 1), 2),
+        "note": "operator time = apply until the last Resource is Ready (its groups and the "
+        "MachineRaids converge in the same run); script time = creating groups and resources",
+    }
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def _log(message: str) -> None:
+    print(f"bench: {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        results = run(args, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="stratum-bench-") as tmp:
+            results = run(args, Path(tmp))
+    report.write(results, args.json)
+    print(report.table(results))
+    print(f"\nJSON: {args.json}")
+    if not results["ok"]:
+        print("bench: FAILED (an object not Ready, a duplicate, an orphan or a lost object)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
