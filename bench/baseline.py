@@ -13,6 +13,7 @@ from bench import workload
 from bench.probes import backend_requests
 from bench.sizes import Size
 from bench.stack import SimProcess
+from bench.verify import DISKLESS
 
 
 def create_everything(uri: str, size: Size) -> list[str]:
@@ -30,7 +31,10 @@ def create_everything(uri: str, size: Size) -> list[str]:
                 errors.append(f"{name}: {replies}")
         for i in range(size.resources):
             name = workload.resource_name(i)
-            replies = lin.resource_group_spawn(workload.group_name(i % size.groups), name, [workload.VOLUME])
+            # python-linstor takes "1GiB", not the Kubernetes quantity "1Gi".
+            replies = lin.resource_group_spawn(
+                workload.group_name(i % size.groups), name, [workload.VOLUME + "B"]
+            )
             if not linstor.Linstor.all_api_responses_no_error(replies):
                 errors.append(f"{name}: {replies}")
     return errors
@@ -50,12 +54,13 @@ def run(size: Size, workdir: Path) -> dict[str, Any]:
     finally:
         sim.stop()
     objects = size.groups + size.resources
+    diskful = sum(1 for r in placed if not DISKLESS & set(r.get("flags") or []))
     return {
         "seconds": round(seconds, 2),
         "requests": requests,
         "requestsPerObject": round(requests["total"] / objects, 2),
         "resourceDefinitions": len(rds),
-        "replicas": len(placed),
+        "diskfulReplicas": diskful,
         "errors": errors[:10],
-        "ok": not errors and len(rds) == size.resources and len(placed) == 2 * size.resources,
+        "ok": not errors and len(rds) == size.resources and diskful == 2 * size.resources,
     }

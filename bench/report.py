@@ -19,8 +19,11 @@ def _num(value: Any) -> str:
 
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
+    for name in ("scale", "idle", "faults", "baseline"):
+        if (results.get(name) or {}).get("error"):
+            out.append((name, "CRASHED", results[name]["error"].strip().splitlines()[-1]))
     scale = results.get("scale")
-    if scale:
+    if scale and "error" not in scale:
         ready = scale["readySeconds"]
         out += [
             (
@@ -53,7 +56,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ),
         ]
     idle = results.get("idle")
-    if idle:
+    if idle and "error" not in idle:
         pm = idle["perMinute"]
         out += [
             ("idle", "duration (s) / drift interval (s)", f"{idle['seconds']} / {idle['driftInterval']:g}"),
@@ -65,7 +68,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("idle", "operator CPU s / min", _num(pm["operatorCpuSeconds"])),
         ]
     faults = results.get("faults")
-    if faults:
+    if faults and "error" not in faults:
         f = faults["faults"]
         out += [
             (
@@ -89,7 +92,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ),
         ]
     base = results.get("baseline")
-    if base:
+    if base and "error" not in base:
         out += [
             ("baseline", "python-linstor sequential (s)", _num(base["seconds"])),
             ("baseline", "LINSTOR requests / object", _num(base["requestsPerObject"])),

@@ -12,6 +12,8 @@ import platform
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +58,33 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     wanted = set(args.scenarios)
     if wanted & {"scale", "idle"}:
         _log("scale" + (" + idle" if "idle" in wanted else ""))
-        results.update(scale.run(size, workdir / "scale", scale="scale" in wanted, idle="idle" in wanted))
+        got = _guard(
+            "scale",
+            lambda: scale.run(size, workdir / "scale", scale="scale" in wanted, idle="idle" in wanted),
+        )
+        results.update(got)
         if "idle" in wanted and "idle" not in results:
             results["idle"] = {"ok": False, "error": "the objects never converged, so idle did not run"}
     if "faults" in wanted:
         _log("faults")
-        results["faults"] = faults.run(size, workdir / "faults")
+        results.update(_guard("faults", lambda: {"faults": faults.run(size, workdir / "faults")}))
     if "baseline" in wanted:
         _log("baseline")
-        results["baseline"] = baseline.run(size, workdir / "baseline")
-        results["ratio"] = _ratio(results)
+        results.update(_guard("baseline", lambda: {"baseline": baseline.run(size, workdir / "baseline")}))
+        if results["baseline"].get("ok") is not None and "seconds" in results["baseline"]:
+            results["ratio"] = _ratio(results)
+    _log("done")
     results["ok"] = all(results[s].get("ok") for s in SCENARIOS if s in results)
     return results
+
+
+def _guard(name: str, scenario: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A scenario that crashes is a failed scenario with its traceback, not a lost run."""
+    try:
+        return scenario()
+    except Exception:
+        _log(f"{name} crashed:\n{traceback.format_exc()}")
+        return {name: {"ok": False, "error": traceback.format_exc()}}
 
 
 def _ratio(results: dict[str, Any]) -> dict[str, Any] | None:

@@ -9,17 +9,15 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import MACHINE_RAID, VERSION
+from stratum.api.crds import MACHINE_RAID
 from stratum.api.maas import MachineRaidSpec
 from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasConfigError
-from stratum.handlers.conditions import get_condition
-from stratum.handlers.runner import Runtime, run_pass
-from stratum.handlers.settings import DRIFT_INTERVAL
+from stratum.handlers.registration import Call, Pass, register_kind
+from stratum.handlers.runner import Runtime
 from stratum.reconcile import machineraid
 from stratum.reconcile.outcome import SLOW, Outcome
 
 BACKEND = "MAAS"
-RESOURCE = (MACHINE_RAID.group, VERSION, MACHINE_RAID.plural)
 
 
 def _runtime(memo: kopf.Memo) -> Runtime:
@@ -54,13 +52,6 @@ def _inputs(body: kopf.Body, status: Mapping[str, Any]) -> machineraid.RaidInput
     )
 
 
-def _track(memo: kopf.Memo, body: kopf.Body, status: Mapping[str, Any]) -> None:
-    cond = get_condition(list(status.get("conditions") or []), "Ready")
-    _runtime(memo).metrics.object_state(
-        MACHINE_RAID.kind, body.metadata.uid or "", str(cond.get("status")) if cond else "Unknown"
-    )
-
-
 def _pass(
     memo: kopf.Memo,
     spec: MachineRaidSpec,
@@ -76,93 +67,25 @@ def _pass(
     return run
 
 
-@kopf.on.resume(*RESOURCE)
-@kopf.on.create(*RESOURCE)
-@kopf.on.update(*RESOURCE)
-async def reconcile_machineraid(
-    *,
-    body: kopf.Body,
-    spec: kopf.Spec,
-    status: kopf.Status,
-    patch: kopf.Patch,
-    memo: kopf.Memo,
-    retry: int,
-    **_: Any,
-) -> None:
-    await _machineraid_pass(
-        body=body, spec=spec, status=status, patch=patch, memo=memo, retry=retry, raise_for_retry=True
-    )
+def _inputs_of(call: Call) -> machineraid.RaidInputs:
+    return _inputs(call.body, call.status)
 
 
-@kopf.timer(*RESOURCE, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL, idle=5)
-async def machineraid_drift(
-    *, body: kopf.Body, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, memo: kopf.Memo, **_: Any
-) -> None:
-    await _machineraid_pass(
-        body=body, spec=spec, status=status, patch=patch, memo=memo, retry=0, raise_for_retry=False
-    )
+def _raid_pass(call: Call) -> Pass:
+    spec = MachineRaidSpec.model_validate(dict(call.spec))
+    return _pass(call.memo, spec, _inputs_of(call), machineraid.reconcile)
 
 
-async def _machineraid_pass(
-    *,
-    body: kopf.Body,
-    spec: kopf.Spec,
-    status: kopf.Status,
-    patch: kopf.Patch,
-    memo: kopf.Memo,
-    retry: int,
-    raise_for_retry: bool,
-) -> None:
-    parsed = MachineRaidSpec.model_validate(dict(spec))
-    _track(memo, body, status)
-    await run_pass(
-        kind=MACHINE_RAID.kind,
-        backend=BACKEND,
-        runtime=_runtime(memo),
-        body=body,
-        patch=patch,
-        status=status,
-        generation=body.metadata.get("generation"),
-        retry=retry,
-        raise_for_retry=raise_for_retry,
-        run=_pass(memo, parsed, _inputs(body, status), machineraid.reconcile),
-    )
-
-
-@kopf.on.delete(*RESOURCE)
-async def delete_machineraid(
-    *,
-    body: kopf.Body,
-    spec: kopf.Spec,
-    status: kopf.Status,
-    patch: kopf.Patch,
-    memo: kopf.Memo,
-    retry: int,
-    **_: Any,
-) -> None:
-    parsed = MachineRaidSpec.model_validate(dict(spec))
-    inputs = _inputs(body, status)
-    runtime = _runtime(memo)
-    if _client(memo) is None and inputs.recorded_raid_id is None:
-        run: Callable[[], Awaitable[Outcome]] = _nothing_created
-    else:
-        run = _pass(memo, parsed, inputs, machineraid.finalize)
-    outcome = await run_pass(
-        kind=MACHINE_RAID.kind,
-        backend=BACKEND,
-        runtime=runtime,
-        body=body,
-        patch=patch,
-        status=status,
-        generation=body.metadata.get("generation"),
-        retry=retry,
-        run=run,
-        deleting=True,
-    )
-    if outcome.ready:
-        runtime.forget(body.metadata.uid or "")
-        runtime.metrics.object_state(MACHINE_RAID.kind, body.metadata.uid or "", None)
+def _raid_finalize(call: Call) -> Pass:
+    spec = MachineRaidSpec.model_validate(dict(call.spec))
+    inputs = _inputs_of(call)
+    if _client(call.memo) is None and inputs.recorded_raid_id is None:
+        return _nothing_created
+    return _pass(call.memo, spec, inputs, machineraid.finalize)
 
 
 async def _nothing_created() -> Outcome:
     return Outcome.done("no RAID was created in MAAS", {}, [])
+
+
+register_kind(MACHINE_RAID, backend=BACKEND, reconcile=_raid_pass, finalize=_raid_finalize)

@@ -1,0 +1,133 @@
+"""One registration per kind: the same reconcile on create, update and resume (retried with
+backoff by kopf) and on the drift timer (recorded only), plus a finalizer-backed delete."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import kopf
+
+from stratum.api.crds import VERSION, Kind
+from stratum.handlers.runner import Runtime, run_pass
+from stratum.handlers.settings import DRIFT_INTERVAL
+from stratum.reconcile.outcome import Outcome
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a handler invocation knows, for building one reconcile pass."""
+
+    body: kopf.Body
+    spec: Mapping[str, Any]
+    status: Mapping[str, Any]
+    memo: kopf.Memo
+    indexes: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.body.metadata.name or ""
+
+    @property
+    def uid(self) -> str:
+        return self.body.metadata.uid or ""
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.memo["runtime"]
+        return runtime
+
+    def client(self, key: str) -> Any:
+        return self.runtime.clients.get(key)
+
+    def index(self, name: str, key: str) -> Any | None:
+        """The first value of an in-memory index of other objects (kopf.index), or None."""
+        store = self.indexes[name].get(key)
+        return next(iter(store), None) if store else None
+
+
+Pass = Callable[[], Awaitable[Outcome]]
+PassFactory = Callable[[Call], Pass]
+
+
+def register_kind(kind: Kind, *, backend: str, reconcile: PassFactory, finalize: PassFactory) -> None:
+    resource = (kind.group, VERSION, kind.plural)
+    prefix = kind.singular
+
+    async def on_change(
+        *,
+        body: kopf.Body,
+        spec: kopf.Spec,
+        status: kopf.Status,
+        patch: kopf.Patch,
+        memo: kopf.Memo,
+        retry: int,
+        **kwargs: Any,
+    ) -> None:
+        call = Call(body, spec, status, memo, kwargs)
+        await _run(kind, backend, call, patch, reconcile(call), retry=retry, raise_for_retry=True)
+
+    async def on_timer(
+        *,
+        body: kopf.Body,
+        spec: kopf.Spec,
+        status: kopf.Status,
+        patch: kopf.Patch,
+        memo: kopf.Memo,
+        **kwargs: Any,
+    ) -> None:
+        call = Call(body, spec, status, memo, kwargs)
+        await _run(kind, backend, call, patch, reconcile(call), retry=0, raise_for_retry=False)
+
+    async def on_delete(
+        *,
+        body: kopf.Body,
+        spec: kopf.Spec,
+        status: kopf.Status,
+        patch: kopf.Patch,
+        memo: kopf.Memo,
+        retry: int,
+        **kwargs: Any,
+    ) -> None:
+        call = Call(body, spec, status, memo, kwargs)
+        outcome = await _run(
+            kind, backend, call, patch, finalize(call), retry=retry, raise_for_retry=True, deleting=True
+        )
+        if outcome.ready:
+            call.runtime.forget(call.uid)
+            call.runtime.metrics.object_state(kind.kind, call.uid, None)
+
+    kopf.on.resume(*resource, id=f"reconcile_{prefix}")(on_change)
+    kopf.on.create(*resource, id=f"reconcile_{prefix}")(on_change)
+    kopf.on.update(*resource, id=f"reconcile_{prefix}")(on_change)
+    kopf.timer(
+        *resource, id=f"{prefix}_drift", interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL, idle=5
+    )(on_timer)
+    kopf.on.delete(*resource, id=f"delete_{prefix}")(on_delete)
+
+
+async def _run(
+    kind: Kind,
+    backend: str,
+    call: Call,
+    patch: kopf.Patch,
+    run: Pass,
+    *,
+    retry: int,
+    raise_for_retry: bool,
+    deleting: bool = False,
+) -> Outcome:
+    return await run_pass(
+        kind=kind.kind,
+        backend=backend,
+        runtime=call.runtime,
+        body=call.body,
+        patch=patch,
+        status=call.status,
+        generation=call.body.metadata.get("generation"),
+        retry=retry,
+        run=run,
+        raise_for_retry=raise_for_retry,
+        deleting=deleting,
+    )
