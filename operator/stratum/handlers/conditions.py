@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_MESSAGE = 32768
@@ -14,7 +14,7 @@ def utc_now() -> str:
 
 
 def set_condition(
-    conditions: list[Mapping[str, Any]] | None,
+    conditions: Sequence[Mapping[str, Any]] | None,
     *,
     type_: str,
     status: str,
@@ -47,10 +47,52 @@ def set_condition(
     return sorted(result, key=lambda c: str(c["type"]))
 
 
-def get_condition(conditions: list[Mapping[str, Any]] | None, type_: str) -> Mapping[str, Any] | None:
+def get_condition(conditions: Sequence[Mapping[str, Any]] | None, type_: str) -> Mapping[str, Any] | None:
     return next((c for c in conditions or [] if c.get("type") == type_), None)
 
 
 def is_ready(status: Mapping[str, Any] | None) -> bool:
     cond = get_condition(list((status or {}).get("conditions") or []), "Ready")
     return cond is not None and cond.get("status") == "True"
+
+
+def next_conditions(
+    conditions: Sequence[Mapping[str, Any]] | None,
+    *,
+    generation: int | None,
+    observed_generation: int | None,
+    ready: bool,
+    reason: str,
+    message: str,
+    failed: bool,
+) -> list[dict[str, Any]]:
+    """Ready says whether the backend holds what the spec asks for; Synced whether the last pass
+    got through. A pass that fails on an object that converged at this generation leaves Ready
+    alone (the backend still holds what it held: a flaky controller is not a broken volume) and
+    reports the failure in Synced, as Crossplane does."""
+    current = get_condition(conditions, "Ready")
+    converged = current is not None and current.get("status") == "True" and observed_generation == generation
+    if failed and converged:
+        return set_condition(
+            conditions, type_="Synced", status="False", reason=reason, message=message, generation=generation
+        )
+    result = set_condition(
+        conditions,
+        type_="Ready",
+        status="True" if ready else "False",
+        reason=reason,
+        message=message,
+        generation=generation,
+    )
+    if failed:
+        return set_condition(
+            result, type_="Synced", status="False", reason=reason, message=message, generation=generation
+        )
+    return set_condition(
+        result,
+        type_="Synced",
+        status="True",
+        reason="Reconciled",
+        message="the last pass reached the backend",
+        generation=generation,
+    )

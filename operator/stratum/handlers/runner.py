@@ -14,7 +14,7 @@ from typing import Any
 import kopf
 
 from stratum.clients.errors import BackendError, BackendUnavailable
-from stratum.handlers.conditions import get_condition, set_condition
+from stratum.handlers.conditions import get_condition, next_conditions
 from stratum.handlers.metrics import Metrics
 from stratum.reconcile.outcome import Outcome
 
@@ -85,15 +85,18 @@ async def run_pass(
         log.info("%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change")
     else:
         log.warning("%s %s: %s: %s", kind, name, outcome.reason, outcome.message)
-    runtime.metrics.object_state(kind, uid, "True" if outcome.ready and not deleting else "False")
+    conditions = _write_status(
+        patch, status, generation, outcome, deleting=deleting, failed=failed is not None
+    )
+    ready_now = get_condition(conditions, "Ready")
+    runtime.metrics.object_state(kind, uid, str(ready_now["status"]) if ready_now else "Unknown")
     runtime.metrics.reconciled(
         kind,
         outcome.reason if not outcome.ready else "Ready",
         error=failed is not None,
         seconds=time.monotonic() - started,
     )
-    _write_status(patch, status, generation, outcome, deleting)
-    _post_events(body, status, outcome, failed is not None)
+    _post_events(body, status, outcome, failed is not None, conditions)
     if outcome.ready or not raise_for_retry:
         return outcome
     delay = outcome.retry_after if outcome.retry_after is not None else backoff(retry)
@@ -101,19 +104,25 @@ async def run_pass(
 
 
 def _write_status(
-    patch: kopf.Patch, status: Mapping[str, Any], generation: int | None, outcome: Outcome, deleting: bool
-) -> None:
+    patch: kopf.Patch,
+    status: Mapping[str, Any],
+    generation: int | None,
+    outcome: Outcome,
+    *,
+    deleting: bool,
+    failed: bool,
+) -> list[dict[str, Any]]:
+    """Patch what changed; the conditions as they are now."""
     conditions = list(status.get("conditions") or [])
-    reason = outcome.reason
-    if deleting and outcome.ready:
-        reason = "Deleting"
-    new = set_condition(
+    reason = "Deleting" if deleting and outcome.ready else outcome.reason
+    new = next_conditions(
         conditions,
-        type_="Ready",
-        status="True" if outcome.ready and not deleting else "False",
+        generation=generation,
+        observed_generation=None if deleting else status.get("observedGeneration"),
+        ready=outcome.ready and not deleting,
         reason=reason,
         message=outcome.message,
-        generation=generation,
+        failed=failed,
     )
     if new != conditions:
         patch.status["conditions"] = new
@@ -122,12 +131,21 @@ def _write_status(
             patch.status[key] = value
     if outcome.ready and not deleting and status.get("observedGeneration") != generation:
         patch.status["observedGeneration"] = generation
+    return new
 
 
-def _post_events(body: kopf.Body, status: Mapping[str, Any], outcome: Outcome, failed: bool) -> None:
+def _post_events(
+    body: kopf.Body,
+    status: Mapping[str, Any],
+    outcome: Outcome,
+    failed: bool,
+    conditions: list[dict[str, Any]],
+) -> None:
     for action in outcome.actions:
         kopf.event(body, type="Normal", reason="Reconciled", message=action[:1024])
-    previous = get_condition(list(status.get("conditions") or []), "Ready")
+    # Announce a state once, not on every retry: compare with the condition that carries it.
+    kept_ready = failed and (get_condition(conditions, "Ready") or {}).get("status") == "True"
+    previous = get_condition(list(status.get("conditions") or []), "Synced" if kept_ready else "Ready")
     unchanged = (
         previous is not None
         and previous.get("reason") == outcome.reason
@@ -135,7 +153,7 @@ def _post_events(body: kopf.Body, status: Mapping[str, Any], outcome: Outcome, f
     )
     if unchanged:
         return
-    if not outcome.ready:
+    if not outcome.ready or kept_ready:
         kopf.event(
             body,
             type="Warning" if failed else "Normal",
