@@ -18,7 +18,6 @@ Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 def run_operator(args: argparse.Namespace) -> int:
     # The handler modules read these when they register their timers and limits.
     os.environ["STRATUM_DRIFT_INTERVAL"] = str(args.drift_interval)
-    os.environ["STRATUM_WORKERS"] = str(args.workers)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -41,7 +40,7 @@ async def _main(args: argparse.Namespace) -> None:
     metrics = Metrics()
     if args.metrics_port:
         metrics.serve(args.metrics_port, args.metrics_host)
-    runtime = Runtime(metrics=metrics, clients=open_clients(metrics))
+    runtime = Runtime(metrics=metrics, clients=open_clients(metrics), workers=args.workers)
 
     async def operate(stop: asyncio.Event | None = None) -> None:
         await kopf.operator(

@@ -30,6 +30,12 @@ class Runtime:
     metrics: Metrics
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     clients: dict[str, Any] = field(default_factory=dict)
+    workers: int = 20
+    """Reconcile passes talking to the backends at once (`stratum run --workers`)."""
+    backend_slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.backend_slots = asyncio.Semaphore(self.workers)
 
     def lock(self, uid: str) -> asyncio.Lock:
         # One pass at a time per object: create/update handlers and the drift timer may fire together.
@@ -74,7 +80,7 @@ async def run_pass(
     uid = body.metadata.uid or body.metadata.name or ""
     started = time.monotonic()
     failed: Exception | None = None
-    async with runtime.lock(uid):
+    async with runtime.lock(uid), runtime.backend_slots:
         try:
             outcome = await run()
         except Exception as exc:  # every failure becomes a condition, never a silent loop

@@ -12,9 +12,8 @@ import kopf
 PREFIX = "stratum.dev"
 FINALIZER = f"{PREFIX}/finalizer"
 
-# Read at import: the decorators need them. `stratum run` sets these from its flags.
+# Read at import: the decorators need it. `stratum run` sets it from its flag.
 DRIFT_INTERVAL = float(os.environ.get("STRATUM_DRIFT_INTERVAL", "60"))
-WORKER_LIMIT = int(os.environ.get("STRATUM_WORKERS", "20"))
 
 
 @kopf.on.startup()
@@ -28,7 +27,12 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.level = logging.WARNING
     settings.networking.request_timeout = 60
     settings.networking.connect_timeout = 10
-    settings.queueing.worker_limit = WORKER_LIMIT
+    # No kopf worker limit: a worker holds its slot while it waits for the indexes, and the
+    # indexes need workers to finish the initial listing, so a limit deadlocks a restart with many
+    # objects; and idle workers keep their slot for idle_timeout, capping throughput at
+    # limit/idle_timeout objects per second. The backends are protected by Runtime.backend_slots.
+    settings.queueing.worker_limit = None
+    settings.queueing.idle_timeout = 0.5
     settings.execution.default_backoff = 15
     settings.watching.server_timeout = 600
     settings.watching.client_timeout = 660

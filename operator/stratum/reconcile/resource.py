@@ -248,12 +248,15 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
     status: dict[str, Any] = {"linstorName": rsc, "resourceGroup": rd.resource_group_name}
     if inp.last_rollback:
         status["lastRollback"] = inp.last_rollback
+    rolled_back = False
     if rollback_due(spec, inp.last_rollback):
         waiting = await _rollback(client, spec, inp, rsc=rsc, status=status, actions=actions)
         if waiting is not None:
             return waiting
+        rolled_back = True
 
-    if plan.changes or actions:
+    # Creating and restoring re-read already; only changes made after the last read need another.
+    if plan.changes or rolled_back:
         rd = await client.get_resource_definition(rsc) or rd
         resources = await client.list_resources([rsc])
     status["volumes"] = volume_status(rd, resources)

@@ -359,3 +359,19 @@ async def test_concurrent_passes_on_different_objects(sim: LinstorSim, client: L
     assert all(o.ready for o in outcomes)
     names = [rd.name for rd in await client.list_resource_definitions()]
     assert sorted(n for n in names if n.startswith("c")) == sorted(f"c{i}" for i in range(10))
+
+
+async def test_unknown_controller_errors_are_retried_only_for_idempotent_requests(
+    sim: LinstorSim, client: LinstorClient
+) -> None:
+    sim.faults.update({"errorRate": 1.0})  # every request: 500 with FAIL_UNKNOWN_ERROR (998)
+    try:
+        with pytest.raises(LinstorError) as caught:
+            await client.list_resource_groups()
+        assert caught.value.code == 998
+        assert sim.stats.requests["GET /v1/resource-groups"] == FAST.attempts
+        with pytest.raises(LinstorError):
+            await client.create_resource_group("rg-998", description=None, select_filter={})
+        assert sim.stats.requests["POST /v1/resource-groups"] == 1
+    finally:
+        sim.faults.update({"errorRate": 0.0})

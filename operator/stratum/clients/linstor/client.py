@@ -22,7 +22,7 @@ from stratum.clients.linstor.models import (
     VolumeGroup,
 )
 from stratum.clients.observe import RequestObserver, ignore_request
-from stratum.clients.retry import RetryPolicy, may_retry
+from stratum.clients.retry import IDEMPOTENT, RetryPolicy, may_retry
 
 BACKEND = "linstor"
 Params = dict[str, str | int | Sequence[str]]
@@ -92,7 +92,18 @@ class LinstorClient:
             if response.is_success:
                 return payload
             if answers is not None and any(a.is_error for a in answers):
-                raise LinstorError(response.status_code, answers)
+                error = LinstorError(response.status_code, answers)
+                # An unhandled controller exception (FAIL_UNKNOWN_ERROR) is not about the request:
+                # a request that changes nothing when repeated is worth another try.
+                if (
+                    error.has_code(apicallrc.FAIL_UNKNOWN_ERROR)
+                    and method in IDEMPOTENT
+                    and attempt + 1 < self.retry.attempts * len(controllers)
+                ):
+                    last = f"{base}: {error.message}"
+                    await self.retry.sleep(attempt)
+                    continue
+                raise error
             if response.status_code >= 500:
                 # A server fault without an answer list (proxy, crash): worth another try.
                 last = f"{base}: HTTP {response.status_code} {response.text[:200]}"
