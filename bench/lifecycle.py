@@ -71,6 +71,7 @@ def apply_and_wait(
     keys = expected_keys(objects)
     readiness = Readiness(started=time.time())
     stack.api.create_all(objects)
+    stack.ensure_reconciling()
 
     def poll(progress: Progress) -> bool:
         usage.sample(stack.operator_pid)

@@ -42,6 +42,14 @@ class Readiness:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "Kind/name" -> object
     seen_ready: dict[str, float] = field(default_factory=dict)
     polls: int = 0
+    flaps: int = 0  # Ready True -> False between two polls
+    marker: float = 0.0
+    ready_after_marker: dict[str, float] = field(default_factory=dict)
+
+    def mark(self) -> None:
+        """From now on, count which objects are (or become) Ready again."""
+        self.marker = time.time()
+        self.ready_after_marker = {}
 
     def poll(self, api: ApiServer) -> None:
         now = time.time()
@@ -55,8 +63,9 @@ class Readiness:
             cond = ready_condition(obj)
             if cond and cond.get("status") == "True":
                 self.seen_ready.setdefault(key, now)
-            else:
-                self.seen_ready.pop(key, None)
+                self.ready_after_marker.setdefault(key, now)
+            elif self.seen_ready.pop(key, None) is not None:
+                self.flaps += 1
 
     def not_ready(self, expected: list[str]) -> list[str]:
         return [key for key in expected if key not in self.seen_ready]

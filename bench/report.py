@@ -48,6 +48,11 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("scale", "API server operator reads / writes", f"{api['reads']} / {api['writes']}"),
             ("scale", "operator peak RSS (MiB)", _num(scale["operator"].get("peakRssMiB"))),
             ("scale", "operator CPU (s, whole run)", _num(scale["operator"].get("cpuSeconds"))),
+            (
+                "scale",
+                "operator hung at start (restarted)",
+                str(len(scale.get("operatorStartupHangs") or [])),
+            ),
             ("scale", "not Ready / verify", f"{scale['notReadyCount']} / {_verdict(scale['verify'])}"),
             (
                 "scale",
@@ -76,13 +81,33 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "errors / latency / outage / kills",
                 f"{f['errorRate']:.0%} / {f['latencyMs']:g} ms / {f['outageSeconds']:g} s / {f['kills']}",
             ),
-            ("faults", "all Ready after (s)", _num(faults["convergedSeconds"])),
-            ("faults", "... after the last disruption (s)", _num(faults["afterLastDisruptionSeconds"])),
+            ("faults", "each Ready once after last disruption (s)", _num(faults["convergedSeconds"])),
+            (
+                "faults",
+                "... counted from the last disruption (s)",
+                _num(faults["afterLastDisruptionSeconds"]),
+            ),
+            (
+                "faults",
+                "all Ready at once under faults (s)",
+                _num(faults["allReadyAtOnceUnderFaultsSeconds"]),
+            ),
+            ("faults", "Ready True->False flaps under faults", _num(faults["readyFlapsUnderFaults"])),
+            (
+                "faults",
+                "errors off: all Ready after (s)",
+                f"{faults['recoverySeconds']} ({'ok' if faults['endsReady'] else 'NOT READY'})",
+            ),
             ("faults", "Ready p50/p95/max (s), all kinds", _pct(faults["readySeconds"].get("all", {}))),
             (
                 "faults",
                 "LINSTOR / MAAS requests / object",
                 f"{faults['perObject']['linstor']} / {faults['perObject']['maas']}",
+            ),
+            (
+                "faults",
+                "operator hung at start (restarted)",
+                str(len(faults.get("operatorStartupHangs") or [])),
             ),
             ("faults", "not Ready / verify", f"{faults['notReadyCount']} / {_verdict(faults['verify'])}"),
             (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -23,6 +24,7 @@ if str(ROOT) not in sys.path:
 
 from bench import baseline, faults, report, scale  # noqa: E402
 from bench.sizes import SIZES  # noqa: E402
+from bench.stack import Tuning  # noqa: E402
 
 SCENARIOS = ("scale", "idle", "faults", "baseline")
 
@@ -38,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, default=ROOT / "bench" / "results" / "latest.json", metavar="PATH"
     )
+    parser.add_argument("--workers", type=int, help="experiment: pass --workers N to the operator")
     parser.add_argument("--workdir", type=Path, help="keep logs here (default: a temporary directory)")
     args = parser.parse_args(argv)
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -48,6 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Every wanted scenario; the JSON is rewritten after each, so a long run leaves its numbers."""
     size = SIZES[args.size]
     results: dict[str, Any] = {
         "size": args.size,
@@ -55,19 +59,26 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host": {"cpus": _cpus(), "python": platform.python_version()},
     }
+    tuning = Tuning(args.workers)
+    if tuning != Tuning():
+        results["tuning"] = tuning.as_json()
     wanted = set(args.scenarios)
     if wanted & {"scale", "idle"}:
         _log("scale" + (" + idle" if "idle" in wanted else ""))
         got = _guard(
             "scale",
-            lambda: scale.run(size, workdir / "scale", scale="scale" in wanted, idle="idle" in wanted),
+            lambda: scale.run(
+                size, workdir / "scale", scale="scale" in wanted, idle="idle" in wanted, tuning=tuning
+            ),
         )
         results.update(got)
+        report.write(results, args.json)
         if "idle" in wanted and "idle" not in results:
             results["idle"] = {"ok": False, "error": "the objects never converged, so idle did not run"}
     if "faults" in wanted:
         _log("faults")
-        results.update(_guard("faults", lambda: {"faults": faults.run(size, workdir / "faults")}))
+        results.update(_guard("faults", lambda: {"faults": faults.run(size, workdir / "faults", tuning)}))
+        report.write(results, args.json)
     if "baseline" in wanted:
         _log("baseline")
         results.update(_guard("baseline", lambda: {"baseline": baseline.run(size, workdir / "baseline")}))
@@ -113,6 +124,8 @@ def _log(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM (and SIGINT, which background jobs ignore) must still stop what was started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         results = run(args, args.workdir)

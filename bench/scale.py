@@ -11,14 +11,16 @@ from bench import verify, workload
 from bench.lifecycle import Counters, apply_and_wait, delete_all, per_object
 from bench.probes import ProcessUsage, operator_metrics
 from bench.sizes import Size
-from bench.stack import Stack
+from bench.stack import Stack, Tuning
 
 
-def run(size: Size, workdir: Path, *, scale: bool, idle: bool) -> dict[str, Any]:
+def run(
+    size: Size, workdir: Path, *, scale: bool, idle: bool, tuning: Tuning | None = None
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
     args = ("--drift-interval", str(size.drift_interval))
     with Stack(workdir, workload.linstor_seed(size), workload.maas_seed(size)) as stack:
-        stack.start(args)
+        stack.start(args, tuning)
         assert stack.operator is not None
         usage = ProcessUsage()
         usage.sample(stack.operator_pid)
@@ -37,6 +39,7 @@ def run(size: Size, workdir: Path, *, scale: bool, idle: bool) -> dict[str, Any]
             "perObject": per_object(requests, size),
             "operator": {**usage.as_json(), **operator_metrics(stack.operator.metrics_url)},
             "verify": check,
+            "operatorStartupHangs": stack.startup_hangs,
             "ok": converged and check["ok"],
         }
         if not scale:
