@@ -32,10 +32,10 @@ class Tuning:
 
     workers: int | None = None
 
-    def apply(self, args: tuple[str, ...], env: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    def apply(self, args: tuple[str, ...]) -> tuple[str, ...]:
         if self.workers is not None:
-            args = (*args, "--workers", str(self.workers))
-        return args, env
+            return (*args, "--workers", str(self.workers))
+        return args
 
     def as_json(self) -> dict[str, Any]:
         return {"workers": self.workers}
@@ -133,7 +133,7 @@ class Stack:
             "MAAS_API_KEY": self._seeds[1]["apiKeys"][0],
         }
         if tuning is not None:
-            operator_args, env = tuning.apply(operator_args, env)
+            operator_args = tuning.apply(operator_args)
         metrics = ("--metrics-port", str(free_port()), "--metrics-host", "127.0.0.1")
         self.operator = OperatorProcess(
             self.plane.kube.kubeconfig, self.workdir, env, args=operator_args + metrics

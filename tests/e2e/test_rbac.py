@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.helm import CHART, Helm, helm_binary
 from support.kube import ControlPlane, Kube
-from support.operator import OperatorProcess
+from support.operator import OperatorProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -147,9 +146,7 @@ class SAOperator(OperatorProcess):
     probe, or under leader election the process's own, which a standby serves too)."""
 
     def __init__(self, kubeconfig: Path, log_dir: Path, env: dict[str, str], *extra: str) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         super().__init__(
             kubeconfig,
             log_dir,

@@ -32,14 +32,13 @@ def set_condition(
         else:
             result.append(dict(cond))
     changed = previous is None or previous.get("status") != status
+    kept = None if changed or previous is None else previous.get("lastTransitionTime")
     new = {
         "type": type_,
         "status": status,
         "reason": reason,
         "message": message[:MAX_MESSAGE],
-        "lastTransitionTime": (now or utc_now())
-        if changed or previous is None
-        else previous.get("lastTransitionTime") or (now or utc_now()),
+        "lastTransitionTime": kept or now or utc_now(),
     }
     if generation is not None:
         new["observedGeneration"] = generation

@@ -4,30 +4,16 @@ reports Ready=False (NotConfigured) instead of the operator failing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
-
-import kopf
+from collections.abc import Awaitable, Callable
 
 from stratum.api.crds import MACHINE_RAID
 from stratum.api.maas import MachineRaidSpec
 from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasConfigError
 from stratum.handlers.registration import Call, Pass, register_kind
-from stratum.handlers.runner import Runtime
 from stratum.reconcile import machineraid
 from stratum.reconcile.outcome import SLOW, Outcome
 
 BACKEND = "MAAS"
-
-
-def _runtime(memo: kopf.Memo) -> Runtime:
-    runtime: Runtime = memo["runtime"]
-    return runtime
-
-
-def _client(memo: kopf.Memo) -> MaasClient | None:
-    client: MaasClient | None = _runtime(memo).clients.get("maas")
-    return client
 
 
 def _not_configured() -> Outcome:
@@ -41,25 +27,24 @@ def _not_configured() -> Outcome:
     return Outcome.waiting("NotConfigured", message, retry_after=SLOW)
 
 
-def _inputs(body: kopf.Body, status: Mapping[str, Any]) -> machineraid.RaidInputs:
-    raid_id = status.get("raidId")
-    applied = status.get("filesystem")
+def _inputs(call: Call) -> machineraid.RaidInputs:
+    raid_id = call.status.get("raidId")
+    applied = call.status.get("filesystem")
     return machineraid.RaidInputs(
-        name=body.metadata.name or "",
-        uid=body.metadata.uid or "",
+        name=call.name,
+        uid=call.uid,
         recorded_raid_id=int(raid_id) if raid_id is not None else None,
         applied_filesystem=dict(applied) if applied else None,
     )
 
 
 def _pass(
-    memo: kopf.Memo,
+    client: MaasClient | None,
     spec: MachineRaidSpec,
     inputs: machineraid.RaidInputs,
     step: Callable[[MaasClient, MachineRaidSpec, machineraid.RaidInputs], Awaitable[Outcome]],
 ) -> Callable[[], Awaitable[Outcome]]:
     async def run() -> Outcome:
-        client = _client(memo)
         if client is None:
             return _not_configured()
         return await step(client, spec, inputs)
@@ -67,21 +52,17 @@ def _pass(
     return run
 
 
-def _inputs_of(call: Call) -> machineraid.RaidInputs:
-    return _inputs(call.body, call.status)
-
-
 def _raid_pass(call: Call) -> Pass:
     spec = MachineRaidSpec.model_validate(dict(call.spec))
-    return _pass(call.memo, spec, _inputs_of(call), machineraid.reconcile)
+    return _pass(call.client("maas"), spec, _inputs(call), machineraid.reconcile)
 
 
 def _raid_finalize(call: Call) -> Pass:
     spec = MachineRaidSpec.model_validate(dict(call.spec))
-    inputs = _inputs_of(call)
-    if _client(call.memo) is None and inputs.recorded_raid_id is None:
+    inputs = _inputs(call)
+    if call.client("maas") is None and inputs.recorded_raid_id is None:
         return _nothing_created
-    return _pass(call.memo, spec, inputs, machineraid.finalize)
+    return _pass(call.client("maas"), spec, inputs, machineraid.finalize)
 
 
 async def _nothing_created() -> Outcome:

@@ -8,7 +8,6 @@ from stratum.api.maas import MachineRaidSpec
 from stratum.handlers import maas as handlers
 from stratum.handlers.backends import open_clients
 from stratum.handlers.metrics import Metrics
-from stratum.handlers.runner import Runtime
 from stratum.reconcile.machineraid import RaidInputs, reconcile
 
 SPEC = MachineRaidSpec.model_validate(
@@ -30,8 +29,7 @@ async def test_unconfigured_maas_is_a_clear_condition(
     clients = open_clients(metrics)
     try:
         assert "maas" not in clients
-        runtime = Runtime(metrics=metrics, clients=clients)
-        run = handlers._pass({"runtime": runtime}, SPEC, RaidInputs("x", "u"), reconcile)
+        run = handlers._pass(clients.get("maas"), SPEC, RaidInputs("x", "u"), reconcile)
         outcome = await run()
     finally:
         for client in clients.values():

@@ -32,9 +32,10 @@ def test_property_plan_sets_wanted_keeps_foreign_and_deletes_only_its_own() -> N
     change = plan_props({"A": "new", "B": "2"}, observed, UID)
     assert change.override == {"A": "new", "B": "2", MANAGED_PROP: "A,B"}
     assert change.delete == ["Gone"]
-    assert not plan_props(
-        {"A": "new", "B": "2"}, {**observed, **change.override, "Gone": ""} | {}, UID
-    ).override
+    # Once applied, the same spec plans nothing, and the foreign key is still there.
+    applied = {k: v for k, v in {**observed, **change.override}.items() if k not in change.delete}
+    assert applied["Foreign"] == "f"
+    assert not plan_props({"A": "new", "B": "2"}, applied, UID)
 
 
 def test_quantities() -> None:
