@@ -83,8 +83,11 @@ def test_kubectl_wait_kstatus_and_argo_cd_read_the_same_object(kube: Kube, machi
     kube.patch("machineraid", machineraid, {"spec": {"devices": ["sdb", "sdd"]}})
     obj = kube.get("machineraid", machineraid)
     assert obj["metadata"]["generation"] == obj["status"]["observedGeneration"] + 1
+    assert not _waits(kube, machineraid, "condition=Ready")  # kubectl skips conditions of older generations
     assert kstatus.compute(obj)[0].status == "InProgress"
     assert run_health(check.script, obj)["status"] == "Progressing"
+    _set_status(kube, machineraid, Ready="True", Reconciling="False", Stalled="False")
+    assert _waits(kube, machineraid, "condition=Ready")
 
 
 def test_argocd_cm_snippet_merges_into_an_existing_configmap(kube: Kube) -> None:
