@@ -160,6 +160,10 @@ def test_yaml_streams_and_lists_are_read_object_by_object(tmp_path: Path) -> Non
         ("node-1-data", "Current"),
     ]
     assert [r.source for r in results] == [str(stream)] * 2 + [str(listed)] * 2
+    assert [(r.source, r.name, r.status) for r in kstatus.compute(b, a)] == [
+        ("-", "node-2-data", "InProgress"),
+        ("-", "node-1-data", "Current"),
+    ]
 
 
 def _yaml(obj: dict[str, Any]) -> str:
