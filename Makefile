@@ -25,8 +25,8 @@ crds: venv
 	hack/sync-crds
 
 lint: venv
-	$(BIN)/ruff check operator tests hack/demo hack/sync-crds bench
-	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds bench
+	$(BIN)/ruff check operator tests hack/demo hack/sync-crds hack/argocd-cm bench
+	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds hack/argocd-cm bench
 	$(BIN)/lint-imports
 
 typecheck: venv

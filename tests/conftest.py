@@ -24,3 +24,11 @@ def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPl
 @pytest.fixture(scope="session")
 def kube(controlplane: ControlPlane) -> Kube:
     return controlplane.kube
+
+
+@pytest.fixture(scope="session")
+def kstatus_binary() -> Path:
+    """The kstatus helper (sigs.k8s.io/cli-utils), built or found in the cache once per run."""
+    from support import kstatus
+
+    return kstatus.binary()

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import yaml
-from argo_health import CUSTOMIZATIONS, ROOT, health_checks
+
+from support.argo_health import CUSTOMIZATIONS, ROOT, health_checks
 
 GENERATOR = ROOT / "hack" / "argocd-cm"
 SNIPPET = CUSTOMIZATIONS / "argocd-cm.yaml"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argo_health import CUSTOMIZATIONS, HealthCheck, health_checks, load_yaml, run_health
+
+from support.argo_health import CUSTOMIZATIONS, HealthCheck, health_checks, load_yaml, run_health
 
 KINDS = {
     ("linstor.stratum.dev", "ResourceGroup"),

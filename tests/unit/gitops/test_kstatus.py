@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
-from argo_health import HealthCheck, health_checks, load_yaml, run_health
 
 from support import kstatus
+from support.argo_health import HealthCheck, health_checks, load_yaml, run_health
 
 pytestmark = pytest.mark.usefixtures("kstatus_binary")
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from argo_health import CUSTOMIZATIONS, health_checks, run_health
 
 from support import kstatus
+from support.argo_health import CUSTOMIZATIONS, health_checks, run_health
 from support.kube import Kube
 
 pytestmark = pytest.mark.e2e

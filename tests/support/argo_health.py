@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from lupa import lua51
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 CUSTOMIZATIONS = ROOT / "deploy" / "argocd"
 
 # gitops-engine's health status codes.
