@@ -61,7 +61,9 @@ async def act(api: MaasHttp, system_id: str, op: str, **body: Any) -> Any:
 async def build_storage(api: MaasHttp) -> None:
     """A RAID-1 with a mounted filesystem, a partitioned disk and a formatted disk on abc123."""
     raid = await api.ok(
-        "POST", "nodes/abc123/raids/", body={"name": "md0", "level": "raid-1", "block_devices": ["sdb", "sdc"]}
+        "POST",
+        "nodes/abc123/raids/",
+        body={"name": "md0", "level": "raid-1", "block_devices": ["sdb", "sdc"]},
     )
     md = raid["virtual_device"]["id"]
     await api.ok("POST", f"nodes/abc123/blockdevices/{md}/", op="format", body={"fstype": "ext4"})
@@ -179,7 +181,9 @@ async def test_allocate_constraints_and_their_errors(api: MaasHttp) -> None:
     dry = await api.ok("POST", "machines/", op="allocate", body={"tags": "storage", "dry_run": "true"})
     assert dry["system_id"] == "cheap1" and dry["status_name"] == "Ready"
     assert (await api.ok("GET", "machines/cheap1/"))["status_name"] == "Ready"
-    by_pool = await api.ok("POST", "machines/", op="allocate", body={"tags": "storage", "not_in_pool": "fast"})
+    by_pool = await api.ok(
+        "POST", "machines/", op="allocate", body={"tags": "storage", "not_in_pool": "fast"}
+    )
     assert by_pool["system_id"] == "abc123"
     reply = await api.post("machines/", op="allocate", body=[("tags", "storage"), ("zone", "dc2")])
     assert reply.status == 409
@@ -205,7 +209,10 @@ async def test_wrong_state_actions_are_conflicts(api: MaasHttp) -> None:
     reply = await api.post("machines/nonet1/", op="release")
     assert (reply.status, reply.text) == (409, "Machine cannot be released in its current state ('New').")
     reply = await api.post("machines/abc123/", op="abort")
-    assert (reply.status, reply.text) == (409, "Cannot abort in current state: node abc123 is in state Ready.")
+    assert (reply.status, reply.text) == (
+        409,
+        "Cannot abort in current state: node abc123 is in state Ready.",
+    )
     # Releasing a Ready machine is already done.
     assert (await act(api, "abc123", "release"))["status_name"] == "Ready"
 
