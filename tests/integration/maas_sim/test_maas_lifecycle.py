@@ -139,7 +139,16 @@ async def test_a_machine_without_networking_fails_commissioning(api: MaasHttp) -
     assert ready["boot_interface"]["mac_address"] == ready["interface_set"][0]["mac_address"]
     assert (await act(api, "nonet1", "commission"))["status_name"] == "Commissioning"
     failed = await wait_status(api, "nonet1", "Failed commissioning")
-    assert failed["status"] == 2 and "timed out" in failed["error_description"]
+    assert failed["status"] == 2
+    assert failed["error_description"] == "Node operation 'Commissioning' timed out after 30 minutes."
+    async with api.session.patch(api.sim.url + "/_sim/machines/nonet1", json={"status": "Allocated"}) as resp:
+        assert resp.status == 200
+    assert (await act(api, "nonet1", "deploy"))["status_name"] == "Deploying"
+    failed = await wait_status(api, "nonet1", "Failed deployment")
+    assert (failed["status"], failed["error_description"]) == (
+        11,
+        "Node operation 'Deploying' timed out after 30 minutes.",
+    )
 
 
 async def test_allocate_deploy_release_with_status_codes_and_timing(api: MaasHttp) -> None:

@@ -20,7 +20,10 @@ NEW = 0
 COMMISSIONING = 1
 FAILED_COMMISSIONING = 2
 DEPLOYING = 9
+FAILED_DEPLOYMENT = 11
 RELEASING = 12
+# status_monitor.py fails an operation nothing reports back on after `node_timeout` (30 minutes).
+TIMED_OUT = "Node operation '{}' timed out after 30 minutes."
 
 # NODE_TRANSITIONS, only the edges these actions take.
 COMMISSIONABLE = frozenset({0, 2, 3, 4, 8})  # New, Failed commissioning, Missing, Ready, Broken
@@ -67,6 +70,7 @@ def deploy(state: MaasState, machine: Machine, username: str) -> None:
     if machine.status not in DEPLOYABLE:
         raise Conflict(f"Can't deploy a machine that is in the '{status_label(machine.status)}' state")
     machine.osystem, machine.distro_series = "ubuntu", "noble"
+    machine.error_description = ""
     state.set_status(machine, DEPLOYING)
     machine.pending = Pending(_now() + state.timings.deploy_seconds, DEPLOYED)
 
@@ -121,21 +125,30 @@ def advance(state: MaasState, now: float | None = None) -> None:
         if machine.status == COMMISSIONING:
             _finish_commissioning(state, machine, pending)
         elif machine.status == DEPLOYING:
-            state.set_status(machine, DEPLOYED)
+            _finish_deploying(state, machine)
         elif machine.status == RELEASING:
             machine.osystem = machine.distro_series = ""
             state.set_status(machine, READY)
             machine.owner = None
 
 
+def _finish_deploying(state: MaasState, machine: Machine) -> None:
+    """Without a network interface the machine never netboots the installer (see below)."""
+    if not machine.interfaces:
+        state.set_status(machine, FAILED_DEPLOYMENT)
+        machine.error_description = TIMED_OUT.format("Deploying")
+        return
+    state.set_status(machine, DEPLOYED)
+
+
 def _finish_commissioning(state: MaasState, machine: Machine, pending: Pending) -> None:
     """A machine without a network interface cannot PXE-boot the commissioning environment, so
     nothing ever reports back; the status monitor fails it (maasserver/status_monitor.py,
-    NODE_FAILURE_MONITORED_STATUS_TRANSITIONS). The UI does not even offer the action
-    (node_action.py Commission.requires_networking)."""
+    NODE_FAILURE_MONITORED_STATUS_TRANSITIONS). The REST call itself is accepted (api/machines.py
+    has no such check); the UI does not offer the action (node_action.py requires_networking)."""
     if not machine.interfaces:
         state.set_status(machine, FAILED_COMMISSIONING)
-        machine.error_description = "Node operation 'Commissioning' timed out after 30 minutes."
+        machine.error_description = TIMED_OUT.format("Commissioning")
         return
     if not pending.skip_storage:
         rescan_disks(machine)
