@@ -154,7 +154,7 @@ async def test_a_machine_without_networking_fails_commissioning(api: MaasHttp) -
 async def test_allocate_deploy_release_with_status_codes_and_timing(api: MaasHttp) -> None:
     await timings(api)
     allocated = await api.ok("POST", "machines/", op="allocate", body={"tags": "storage", "zone": "default"})
-    assert allocated["system_id"] == "abc123"
+    assert allocated["system_id"] == "abc123" and allocated["constraints_by_type"] == {}
     assert (allocated["status"], allocated["status_name"], allocated["owner"]) == (10, "Allocated", "admin")
     started = time.monotonic()
     deploying = await act(api, "abc123", "deploy")

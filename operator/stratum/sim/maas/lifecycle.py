@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import time
 
-from .enums import ALLOCATED, DEPLOYED, READY, status_label
+from .enums import (
+    ALLOCATED,
+    COMMISSIONING,
+    DEPLOYED,
+    DEPLOYING,
+    FAILED_COMMISSIONING,
+    FAILED_DEPLOYMENT,
+    NEW,
+    READY,
+    RELEASING,
+    status_label,
+)
 from .errors import Conflict
 from .layouts import apply_flat_layout, clear_storage, rescan_disks
 from .model import MaasState, Machine, Pending
 
-NEW = 0
-COMMISSIONING = 1
-FAILED_COMMISSIONING = 2
-DEPLOYING = 9
-FAILED_DEPLOYMENT = 11
-RELEASING = 12
 # status_monitor.py fails an operation nothing reports back on after `node_timeout` (30 minutes).
 TIMED_OUT = "Node operation '{}' timed out after 30 minutes."
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from . import lifecycle
 from .constraints import Constraints
 from .enums import NODE_STATUS_SHORT, READY
-from .errors import Conflict, FormErrors
+from .errors import Conflict
 from .forms import Form
 from .permissions import can_access, require_admin
 from .registry import API_PREFIX, Call, Handler, Result, action
@@ -66,10 +66,8 @@ def read_machine(call: Call) -> Result:
 def allocate(call: Call) -> Result:
     """Allocate an available (Ready) machine matching the constraints (system_id, name, tags,
     not_tags, zone, not_in_zone, pool, not_in_pool), the cheapest first."""
-    state = call.state
+    state, username = call.state, call.username
     constraints = Constraints.acquire(state, call.params)
-    user = call.user
-    username = user.username if user is not None else "admin"
     candidates = [
         m
         for m in state.machines.values()
@@ -82,7 +80,8 @@ def allocate(call: Call) -> Result:
     machine = min(candidates, key=lambda m: m.cpu_count + m.memory / 1024)
     if not Form(call.params).boolean("dry_run"):
         lifecycle.acquire(state, machine, username)
-    return machine_json(state, machine)
+    # Only allocate's answer carries constraints_by_type (storage/interface labels; none here).
+    return {**machine_json(state, machine), "constraints_by_type": {}}
 
 
 @action("commission", "POST", "commission")
@@ -90,12 +89,8 @@ def commission(call: Call) -> Result:
     """Begin commissioning (administrators only); `skip_storage` keeps the storage configuration."""
     machine = call.machine()
     require_admin(call.user)
-    form = Form(call.params)
-    skip_storage = form.boolean("skip_storage")
-    if not form.valid:
-        raise FormErrors(form.errors)
-    username = call.user.username if call.user is not None else "admin"
-    lifecycle.commission(call.state, machine, username, skip_storage=skip_storage)
+    skip_storage = Form(call.params).boolean("skip_storage")
+    lifecycle.commission(call.state, machine, call.username, skip_storage=skip_storage)
     return machine_json(call.state, machine)
 
 
@@ -103,8 +98,7 @@ def commission(call: Call) -> Result:
 def deploy(call: Call) -> Result:
     """Deploy a machine (a Ready one is allocated to the caller first)."""
     machine = call.machine()
-    username = call.user.username if call.user is not None else "admin"
-    lifecycle.deploy(call.state, machine, username)
+    lifecycle.deploy(call.state, machine, call.username)
     return machine_json(call.state, machine)
 
 

@@ -36,6 +36,11 @@ class Call:
         if machine.system_id not in self.snapshots:
             self.snapshots[machine.system_id] = (machine, self.state.snapshot(machine))
 
+    @property
+    def username(self) -> str:
+        """Who is asking (anonymous handlers never act on machines)."""
+        return self.user.username if self.user is not None else "admin"
+
     def rollback(self) -> None:
         for machine, storage in self.snapshots.values():
             self.state.restore(machine, storage)
