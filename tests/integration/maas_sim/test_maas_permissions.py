@@ -24,7 +24,11 @@ GLOBAL = (
 @pytest.fixture
 def seed() -> dict[str, Any]:
     data = default_seed()
-    data["apiKeys"] = [API_KEY, {"key": USER_KEY, "admin": False}]
+    data["apiKeys"] = [
+        API_KEY,
+        {"key": USER_KEY, "admin": False},
+        {"key": "ck3:tk3:ts3", "username": "alice"},
+    ]
     data["tags"] = ["storage"]
     return data
 
@@ -117,3 +121,14 @@ async def test_global_entities_are_refused_with_the_permission_name(user: MaasHt
     assert refused(await user.delete("tags/storage/"), GLOBAL)
     assert refused(await user.post("zones/", {"name": "z"}), GLOBAL)
     assert refused(await user.post("resourcepools/", {"name": "p"}))
+
+
+async def test_a_seeded_key_may_name_its_user(sim: MaasSim) -> None:
+    async with aiohttp.ClientSession() as session:
+        alice = MaasHttp(session, sim, key="ck3:tk3:ts3")
+        machine = await alice.ok("POST", "machines/", op="allocate", body={"system_id": "abc123"})
+        assert machine["owner"] == "alice"
+        # alice is an administrator (the default), so storage edits are hers to make.
+        assert (
+            await alice.post("nodes/abc123/blockdevices/sdd/", {"fstype": "ext4"}, op="format")
+        ).status == 200

@@ -56,7 +56,7 @@ def commission(state: MaasState, machine: Machine, username: str, *, skip_storag
     state.set_status(machine, COMMISSIONING)
     machine.owner = username
     machine.error_description = ""
-    machine.pending = Pending(_now() + state.timings.commission_seconds, READY, skip_storage)
+    machine.pending = Pending(_now() + state.timings.commission_seconds, skip_storage)
 
 
 def acquire(state: MaasState, machine: Machine, username: str) -> None:
@@ -77,7 +77,7 @@ def deploy(state: MaasState, machine: Machine, username: str) -> None:
     machine.osystem, machine.distro_series = "ubuntu", "noble"
     machine.error_description = ""
     state.set_status(machine, DEPLOYING)
-    machine.pending = Pending(_now() + state.timings.deploy_seconds, DEPLOYED)
+    machine.pending = Pending(_now() + state.timings.deploy_seconds)
 
 
 def release(state: MaasState, machine: Machine) -> None:
@@ -87,7 +87,7 @@ def release(state: MaasState, machine: Machine) -> None:
     if machine.status not in RELEASABLE:
         raise Conflict(f"Machine cannot be released in its current state ('{status_label(machine.status)}').")
     state.set_status(machine, RELEASING)
-    machine.pending = Pending(_now() + state.timings.release_seconds, READY)
+    machine.pending = Pending(_now() + state.timings.release_seconds)
 
 
 def abort(state: MaasState, machine: Machine) -> None:
@@ -115,8 +115,7 @@ def resume(state: MaasState, machine: Machine) -> None:
         RELEASING: state.timings.release_seconds,
     }
     if machine.status in durations:
-        target = DEPLOYED if machine.status == DEPLOYING else READY
-        machine.pending = Pending(_now() + durations[machine.status], target, skip_storage=True)
+        machine.pending = Pending(_now() + durations[machine.status], skip_storage=True)
 
 
 def advance(state: MaasState, now: float | None = None) -> None:

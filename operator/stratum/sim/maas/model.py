@@ -121,10 +121,10 @@ class Interface:
 
 @dataclass
 class Pending:
-    """A transition the machine is in the middle of (commissioning, deploying, releasing)."""
+    """When the transition a machine is in the middle of (commissioning, deploying, releasing)
+    finishes, and whether commissioning leaves the storage alone."""
 
     due: float
-    target: int
     skip_storage: bool = False
 
 

@@ -43,7 +43,7 @@ from .enums import READY, status_from_name
 from .filesystems import add_filesystem
 from .layouts import hardware_tags
 from .lifecycle import resume
-from .model import BlockDevice, MaasState, Machine, Tag, Timings
+from .model import ApiKey, BlockDevice, MaasState, Machine, Tag, Timings
 from .partitions import add_partition
 
 DEFAULT_RPM = 7200
@@ -65,8 +65,8 @@ def load_seed(seed: dict[str, Any] | str | Path | None) -> dict[str, Any]:
 def apply_seed(state: MaasState, seed: dict[str, Any]) -> None:
     for key in seed.get("apiKeys") or []:
         if isinstance(key, dict):
-            api_key = state.add_api_key(str(key["key"]), admin=bool(key.get("admin", True)))
-            api_key.username = str(key.get("username") or api_key.username)
+            admin, username = bool(key.get("admin", True)), str(key.get("username", ""))
+            state.add_api_key(ApiKey.parse(str(key["key"]), admin=admin, username=username))
         else:
             state.add_api_key(str(key))
     if seed.get("lifecycle"):
