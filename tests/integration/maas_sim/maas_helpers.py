@@ -3,9 +3,11 @@ signs with OAuth 1.0 PLAINTEXT and sends MAAS-style form bodies (urlencoded or m
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Sequence
@@ -191,3 +193,23 @@ class MaasHttp:
 
     async def device(self, system_id: str, name: str) -> Any:
         return await self.ok("GET", f"nodes/{system_id}/blockdevices/{name}/")
+
+
+USER_KEY = "ck2:tk2:ts2"  # a non-administrator's key where a test's seed adds it
+
+
+async def wait_status(api: MaasHttp, system_id: str, status_name: str, within: float = 10.0) -> Any:
+    """Poll the machine until it reaches `status_name`; answer the machine JSON."""
+    deadline = time.monotonic() + within
+    while True:
+        machine = await api.ok("GET", f"machines/{system_id}/")
+        if machine["status_name"] == status_name or time.monotonic() > deadline:
+            assert machine["status_name"] == status_name, machine["status_name"]
+            return machine
+        await asyncio.sleep(0.1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

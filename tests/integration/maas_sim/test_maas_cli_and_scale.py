@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,9 @@ from typing import Any
 
 import aiohttp
 import yaml
-from maas_helpers import TB, MaasHttp, plaintext_header
+from maas_helpers import TB, MaasHttp, free_port, plaintext_header
 
 from stratum.sim.maas import MaasSim
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def get(url: str, key: str | None = None) -> tuple[int, Any]:

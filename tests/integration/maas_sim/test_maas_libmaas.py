@@ -6,6 +6,8 @@ sends what real MAAS sends (raw data) and that the library is what fails."""
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from maas.client import connect
 from maas.client.bones import CallError
 from maas.client.enum import BlockDeviceType, NodeStatus, RaidLevel
+from maas.client.viscera.machines import MachineNotFound
 from maas_helpers import API_KEY, TB
 
 from stratum.sim.maas import MaasSim
@@ -192,3 +195,64 @@ def test_raid_without_name_is_refused_as_maas_does(client: Any, origin: Any) -> 
         origin.Raids.create(machine, "raid-1", [devices["sdb"], devices["sdc"]], spare_devices=[])
     assert info.value.status == 400
     assert info.value.content == b'{"name": ["This field cannot be blank."]}'
+
+
+# -- machine actions, tags, zones and pools (canonical/maas api/machines.py, api/tags.py) -----
+def lifecycle_seconds(sim: MaasSim, seconds: float) -> None:
+    body = json.dumps({"commissionSeconds": seconds, "deploySeconds": seconds, "releaseSeconds": seconds})
+    request = urllib.request.Request(sim.url + "/_sim/lifecycle", data=body.encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=5) as resp:
+        assert resp.status == 200
+
+
+def test_commission_allocate_deploy_release(client: Any, origin: Any, sim: MaasSim) -> None:
+    lifecycle_seconds(sim, 1)
+    machine = client.machines.get(system_id="abc123")
+    machine.commission(wait=True, wait_interval=0.2)
+    assert machine.status == NodeStatus.READY
+    sda = origin.BlockDevice.read(machine, "sda")
+    assert [p.filesystem.mount_point for p in sda.partitions] == ["/boot/efi", "/"]
+    storage = client.tags.create("storage", comment="storage nodes")
+    machine.tags.add(storage)
+    assert [t.name for t in client.machines.get(system_id="abc123").tags] == ["storage"]
+    allocated = client.machines.allocate(tags=["storage"])
+    assert (allocated.system_id, allocated.status) == ("abc123", NodeStatus.ALLOCATED)
+    allocated.deploy(wait=True, wait_interval=0.2)
+    assert allocated.status == NodeStatus.DEPLOYED and allocated.status_name == "Deployed"
+    allocated.release(wait=True, wait_interval=0.2)
+    assert allocated.status == NodeStatus.READY
+
+
+def test_abort_and_allocation_failures(client: Any, sim: MaasSim) -> None:
+    lifecycle_seconds(sim, 30)
+    machine = client.machines.get(system_id="abc123")
+    machine.commission()
+    assert machine.status == NodeStatus.COMMISSIONING
+    machine.abort()
+    assert machine.status == NodeStatus.NEW
+    with pytest.raises(MachineNotFound):
+        client.machines.allocate(hostname="node-1")  # New now, so nothing is available
+    with pytest.raises(CallError) as info:
+        client.machines.allocate(tags=["nope"])
+    assert (info.value.status, info.value.content) == (400, b'{"tags": ["No such tag(s): \'nope\'."]}')
+
+
+def test_tags_zones_and_pools(client: Any) -> None:
+    tag = client.tags.create("gpu", comment="has a GPU")
+    assert [t.name for t in client.tags.list()] == ["gpu"]
+    machine = client.machines.get(system_id="def456")
+    machine.tags.add(tag)
+    assert [t.name for t in client.machines.get(system_id="def456").tags] == ["gpu"]
+    machine.tags.remove(tag)
+    assert list(client.machines.get(system_id="def456").tags) == []
+    assert client.tags.get("gpu").comment == "has a GPU"
+    tag.delete()
+    assert list(client.tags.list()) == []
+    assert [z.name for z in client.zones.list()] == ["default"]
+    zone = client.zones.create("dc1", description="room 1")
+    assert client.zones.get("dc1").description == "room 1" and zone.name == "dc1"
+    pool = client.resource_pools.create("fast")
+    assert [p.name for p in client.resource_pools.list()] == ["default", "fast"]
+    assert client.resource_pools.get(pool.id).name == "fast"
+    assert (machine.zone.name, machine.pool.name) == ("default", "default")

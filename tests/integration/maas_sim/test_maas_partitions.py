@@ -144,3 +144,18 @@ async def test_delete_raid_member_partition_is_refused(api: MaasHttp) -> None:
     assert (reply.status, reply.text) == (400, "Cannot delete partition because its part of a RAID.")
     reply = await api.delete(f"nodes/abc123/blockdevices/sdb/partition/{parts[1]['id']}")
     assert (reply.status, reply.text) == (400, "Partition doesn't belong to the partition table")
+
+
+async def test_create_keeps_a_given_uuid_and_generates_one_otherwise(api: MaasHttp) -> None:
+    """AddPartitionForm's UUID4Field; models/partition.py defaults the uuid to uuid4()."""
+    given = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    part = await api.ok("POST", PARTS, body={"size": "10G", "uuid": given})
+    assert part["uuid"] == given
+    assert (await api.ok("GET", f"nodes/abc123/blockdevices/sdb/partition/{part['id']}"))["uuid"] == given
+    other = await api.ok("POST", PARTS, body={"size": "10G"})
+    assert other["uuid"] != given and len(other["uuid"]) == 36 and other["uuid"][14] == "4"
+    reply = await api.post(PARTS, {"size": "10G", "uuid": "not-a-uuid"})
+    assert (reply.status, reply.json()) == (
+        400,
+        {"uuid": ["Ensure this value has at least 32 characters (it has 10).", "Enter a valid value."]},
+    )

@@ -9,9 +9,10 @@
         sim.add_machine({...})          # a seed machine spec
         sim.state                       # the in-memory model (hold sim.state.lock to mutate)
 
-Command line: `maas-sim --host H --port P --seed FILE [--api-key ck:tk:ts]`.
+Command line: `maas-sim --host H --port P --seed FILE [--api-key ck:tk:ts] [--tls-cert C --tls-key K]`.
 Besides `/MAAS/api/2.0/` it serves the shared `/_sim/faults` and `/_sim/stats` and the
-MAAS-specific `/_sim/machines`, `/_sim/apikeys` and `/_sim/reset` (see `simroutes`).
+MAAS-specific `/_sim/machines` (and `.../rename-disks`), `/_sim/lifecycle`, `/_sim/apikeys` and
+`/_sim/reset` (see `simroutes`). `--tls-cert F --tls-key F` serve HTTPS.
 The seed format is in `seed`.
 """
 

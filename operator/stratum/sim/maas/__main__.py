@@ -1,4 +1,4 @@
-"""Command line: `maas-sim --host H --port P --seed FILE [--api-key ck:tk:ts]`."""
+"""Command line: `maas-sim --host H --port P --seed FILE [--api-key ck:tk:ts] [--tls-cert C --tls-key K]`."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ def main(argv: list[str] | None = None) -> None:
         help="an extra accepted API key consumer:token:secret (one is generated and printed when "
         "neither the seed nor this flag gives any)",
     )
-    parser.add_argument("--cert", help="TLS certificate (PEM) to serve https")
-    parser.add_argument("--key", help="TLS private key (PEM)")
+    # Named as linstor-sim names them; --cert/--key stay as aliases.
+    parser.add_argument(
+        "--tls-cert", "--cert", dest="tls_cert", help="serve HTTPS with this certificate (PEM)"
+    )
+    parser.add_argument("--tls-key", "--key", dest="tls_key", help="private key of --tls-cert (PEM)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="maas-sim: %(message)s")
     try:
@@ -29,12 +32,15 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, ValueError) as exc:
         print(f"maas-sim: {exc}", file=sys.stderr)
         sys.exit(2)
-    scheme = "https" if args.cert else "http"
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("maas-sim: --tls-cert and --tls-key go together", file=sys.stderr)
+        sys.exit(2)
+    scheme = "https" if args.tls_cert else "http"
     print(f"maas-sim: serving {scheme}://{args.host}:{args.port}/MAAS/", file=sys.stderr)
     if args.api_key is None and not sim._seed.get("apiKeys"):
         print(f"maas-sim: API key {sim.api_key}", file=sys.stderr)
     sys.stderr.flush()
-    serve(sim.make_app(), args.host, args.port, ssl_context(args.cert, args.key))
+    serve(sim.make_app(), args.host, args.port, ssl_context(args.tls_cert, args.tls_key))
 
 
 if __name__ == "__main__":

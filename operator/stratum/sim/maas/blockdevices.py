@@ -13,6 +13,7 @@ from .filesystems import (
 )
 from .forms import Form
 from .model import BlockDevice, Machine
+from .permissions import require_admin
 from .raids import delete_raid
 from .registry import API_PREFIX, Call, Handler, Result, action, deleted, ok_text
 from .render import block_device_json
@@ -30,6 +31,7 @@ def list_devices(call: Call) -> Result:
 def create_device(call: Call) -> Result:
     """Create a physical block device (name, size, block_size, model+serial or id_path)."""
     state, machine = call.state, call.machine()
+    require_admin(call.user)  # api/blockdevices.py: NodePermission.admin on every write but format/mount
     form = Form(call.params)
     name = form.char("name", required=True)
     model = form.char("model")
@@ -85,6 +87,7 @@ def remove_device(machine: Machine, device: BlockDevice) -> None:
 def delete_device(call: Call) -> Result:
     """Delete a block device (Ready machines only)."""
     machine, device = call.device()
+    require_admin(call.user)
     if machine.status != READY:
         raise Conflict("Cannot delete block device because the machine is not Ready.")
     call.begin(machine)
@@ -96,6 +99,7 @@ def delete_device(call: Call) -> Result:
 def update_device(call: Call) -> Result:
     """Update a block device. Renaming an md device renames its RAID."""
     machine, device = call.device()
+    require_admin(call.user)
     if machine.status not in (READY, DEPLOYED):
         raise Conflict("Cannot update block device because the machine is not Ready.")
     if machine.status == DEPLOYED and device.kind != "physical":
@@ -141,7 +145,7 @@ def update_device(call: Call) -> Result:
 
 def _device_op(call: Call, operation: str) -> tuple[Machine, BlockDevice]:
     machine, device = call.device()
-    check_allocated_operation(machine, device, operation)
+    check_allocated_operation(call.user, machine, device, operation)
     call.begin(machine)
     return machine, device
 
@@ -182,6 +186,7 @@ def unmount_device(call: Call) -> Result:
 def set_boot_disk(call: Call) -> Result:
     """Set a physical block device as the boot disk (Ready machines only)."""
     machine, device = call.device()
+    require_admin(call.user)
     if machine.status != READY:
         raise Conflict("Cannot set as boot disk because the machine is not Ready.")
     if device.kind != "physical":
@@ -193,6 +198,7 @@ def set_boot_disk(call: Call) -> Result:
 
 def _tag(call: Call, add: bool) -> Result:
     machine, device = call.device()
+    require_admin(call.user)
     if machine.status != READY:
         raise Conflict("Cannot update block device because the machine is not Ready.")
     tag = Form(call.params).raw("tag")

@@ -16,17 +16,25 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDict
 
-from . import blockdevices, machines, partitions, raids
+from . import blockdevices, machines, partitions, places, raids, tags
 from .auth import authenticate
 from .describe import api_hash, describe
 from .errors import ApiError, BadRequest, NotAllowed, ServerError, not_found_page
 from .forms import read_params
+from .lifecycle import advance
 from .model import MaasState
 from .registry import API_PREFIX, Call, Handler
 
 log = logging.getLogger(__name__)
 
-HANDLERS: list[Handler] = [*machines.HANDLERS, *blockdevices.HANDLERS, *partitions.HANDLERS, *raids.HANDLERS]
+HANDLERS: list[Handler] = [
+    *machines.HANDLERS,
+    *blockdevices.HANDLERS,
+    *partitions.HANDLERS,
+    *raids.HANDLERS,
+    *tags.HANDLERS,
+    *places.HANDLERS,
+]
 API_HASH = api_hash(HANDLERS)
 
 
@@ -81,10 +89,11 @@ class Dispatcher:
         params = await read_params(request)
         query = request.query
         op = query.get("op") or params.get("op") or path_op or None
+        user = None
         if not handler.anon:
             try:
                 with self.state.lock:
-                    authenticate(self.state, request.headers.get("Authorization", ""), query, params)
+                    user = authenticate(self.state, request.headers.get("Authorization", ""), query, params)
             except ApiError as exc:
                 return self._error(exc)
         if request.method not in handler.allowed_methods:
@@ -93,8 +102,9 @@ class Dispatcher:
         if action is None:
             return self._error(BadRequest(f"Unrecognised signature: method={request.method} op={op}"))
         call_params = params if request.method in ("POST", "PUT") else MultiDict(query)
-        call = Call(state=self.state, method=request.method, op=op, args=args, params=call_params)
+        call = Call(state=self.state, method=request.method, op=op, args=args, params=call_params, user=user)
         with self.state.lock:
+            advance(self.state)
             try:
                 result = action.fn(call)
             except ApiError as exc:

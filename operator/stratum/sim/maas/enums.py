@@ -56,9 +56,15 @@ NODE_STATUS_SHORT: dict[str, int] = {
     "failed_testing": 22,
 }
 
+NEW = 0
+COMMISSIONING = 1
+FAILED_COMMISSIONING = 2
 READY = 4
 DEPLOYED = 6
+DEPLOYING = 9
 ALLOCATED = 10
+FAILED_DEPLOYMENT = 11
+RELEASING = 12
 
 # States in which the machine is held by an owner and the API reads/writes the
 # "acquired" copies of filesystems.

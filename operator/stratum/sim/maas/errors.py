@@ -79,6 +79,13 @@ class Conflict(ApiError):
     status = 409
 
 
+class Forbidden(ApiError):
+    """Django's PermissionDenied as the exception middleware renders it (maasserver/middleware.py):
+    403, text/plain, the exception's message as the body (empty for a bare `PermissionDenied()`)."""
+
+    status = 403
+
+
 class Unauthorized(ApiError):
     """OAuthUnauthorized: 401 with an OAuth challenge."""
 

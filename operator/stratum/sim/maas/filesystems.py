@@ -10,7 +10,8 @@ from __future__ import annotations
 from .enums import ALLOCATED, FORMAT_FSTYPES, FSTYPES_WITHOUT_MOUNT_POINT, FSTYPES_WITHOUT_STORAGE, READY
 from .errors import BadRequest, Conflict, FormErrors, ModelErrors
 from .forms import Form
-from .model import BlockDevice, Filesystem, Holder, MaasState, Machine, Partition, new_uuid
+from .model import ApiKey, BlockDevice, Filesystem, Holder, MaasState, Machine, Partition, new_uuid
+from .permissions import require_ready_machine_edit
 
 BOOT_DISK_ERROR = (
     "Cannot place filesystem directly on the boot disk. Create a partition on the boot disk "
@@ -22,12 +23,18 @@ def noun(holder: Holder) -> str:
     return "partition" if isinstance(holder, Partition) else "block device"
 
 
-def check_allocated_operation(machine: Machine, holder: Holder, operation: str) -> None:
+def check_allocated_operation(user: ApiKey | None, machine: Machine, holder: Holder, operation: str) -> None:
     """raise_error_for_invalid_state_on_allocated_operations (block device / partition)."""
     if machine.status not in (READY, ALLOCATED):
         if isinstance(holder, Partition):
             raise Conflict(f"Cannot {operation} partition because the node is not Ready or Allocated.")
         raise Conflict(f"Cannot {operation} block device because the machine is not Ready or Allocated.")
+    if isinstance(holder, Partition):
+        what, node = "partition", "node"
+    else:
+        what, node = "block device", "machine"
+    message = f"Cannot {operation} {what} because you don't have the permissions on a Ready {node}."
+    require_ready_machine_edit(user, machine.status == READY, message)
 
 
 def clean_filesystem(machine: Machine, holder: Holder, fs: Filesystem) -> None:

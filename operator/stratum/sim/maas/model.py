@@ -87,6 +87,8 @@ class BlockDevice:
     filesystems: list[Filesystem] = field(default_factory=list)
     partition_table: PartitionTable | None = None
     raid_id: int | None = None  # virtual devices: the RAID they present
+    # What commissioning reads from the hardware (metadataserver hooks: rpm > 0 means rotary).
+    rpm: int = 0
 
 
 Holder = BlockDevice | Partition
@@ -111,6 +113,22 @@ class Storage:
 
 
 @dataclass
+class Interface:
+    id: int
+    name: str
+    mac_address: str
+
+
+@dataclass
+class Pending:
+    """When the transition a machine is in the middle of (commissioning, deploying, releasing)
+    finishes, and whether commissioning leaves the storage alone."""
+
+    due: float
+    skip_storage: bool = False
+
+
+@dataclass
 class Machine:
     system_id: str
     hostname: str
@@ -124,6 +142,12 @@ class Machine:
     pool: str = "default"
     domain: str = "maas"
     storage: Storage = field(default_factory=Storage)
+    tags: list[str] = field(default_factory=list)  # tag names, in the order they were added
+    interfaces: list[Interface] = field(default_factory=list)
+    osystem: str = ""
+    distro_series: str = ""
+    error_description: str = ""
+    pending: Pending | None = None
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -279,16 +303,48 @@ class ApiKey:
     consumer_key: str
     token_key: str
     token_secret: str
+    admin: bool = True
+    username: str = ""
+
+    def __post_init__(self) -> None:
+        self.username = self.username or ("admin" if self.admin else f"user-{self.token_key}")
 
     @classmethod
-    def parse(cls, text: str) -> ApiKey:
+    def parse(cls, text: str, *, admin: bool = True, username: str = "") -> ApiKey:
         parts = text.split(":")
         if len(parts) != 3 or not all(parts):
             raise ValueError("an API key is consumer_key:token_key:token_secret")
-        return cls(*parts)
+        consumer_key, token_key, token_secret = parts
+        return cls(consumer_key, token_key, token_secret, admin=admin, username=username)
 
     def __str__(self) -> str:
         return f"{self.consumer_key}:{self.token_key}:{self.token_secret}"
+
+
+@dataclass
+class Tag:
+    name: str
+    definition: str = ""
+    comment: str = ""
+    kernel_opts: str = ""
+
+
+@dataclass
+class Place:
+    """A zone or a resource pool: an id, a unique name and a description."""
+
+    id: int
+    name: str
+    description: str = ""
+
+
+@dataclass
+class Timings:
+    """How long each lifecycle transition takes (`/_sim/lifecycle`)."""
+
+    commission_seconds: float = 1.0
+    deploy_seconds: float = 1.0
+    release_seconds: float = 1.0
 
 
 class MaasState:
@@ -302,7 +358,18 @@ class MaasState:
         self.seen_nonces: deque[tuple[str, str, str]] = deque(maxlen=100_000)
         self.seen_nonce_set: set[tuple[str, str, str]] = set()
         self.maas_version = "3.5.4"
-        self._next = {"blockdevice": 1, "partition": 1, "raid": 1, "filesystem": 1}
+        self.tags: dict[str, Tag] = {}
+        self.zones: dict[str, Place] = {}
+        self.pools: dict[str, Place] = {}
+        self.timings = Timings()
+        self._next = {"blockdevice": 1, "partition": 1, "raid": 1, "filesystem": 1, "interface": 1}
+        self._add_defaults()
+
+    def _add_defaults(self) -> None:
+        # Every region has the default zone (id 1) and the default pool (id 0, "Default pool").
+        self.zones = {"default": Place(1, "default")}
+        self.pools = {"default": Place(0, "default", "Default pool")}
+        self._next.update(zone=2, pool=1)
 
     def clear(self) -> None:
         """Forget everything (ids restart from 1)."""
@@ -312,7 +379,10 @@ class MaasState:
             self.raid_index.clear()
             self.seen_nonces.clear()
             self.seen_nonce_set.clear()
+            self.tags.clear()
+            self.timings = Timings()
             self._next = dict.fromkeys(self._next, 1)
+            self._add_defaults()
 
     # -- ids -------------------------------------------------------------------------------
     def next_id(self, kind: str) -> int:
@@ -322,13 +392,16 @@ class MaasState:
         return value
 
     # -- keys ------------------------------------------------------------------------------
-    def add_api_key(self, key: str | ApiKey | None = None) -> ApiKey:
+    def add_api_key(self, key: str | ApiKey | None = None, *, admin: bool = True) -> ApiKey:
         if key is None:
             key = ApiKey(
-                secrets.token_urlsafe(14)[:18], secrets.token_urlsafe(14)[:18], secrets.token_urlsafe(24)[:32]
+                secrets.token_urlsafe(14)[:18],
+                secrets.token_urlsafe(14)[:18],
+                secrets.token_urlsafe(24)[:32],
+                admin=admin,
             )
         elif isinstance(key, str):
-            key = ApiKey.parse(key)
+            key = ApiKey.parse(key, admin=admin)
         self.api_keys[key.token_key] = key
         return key
 
@@ -362,6 +435,30 @@ class MaasState:
             candidate = "".join(secrets.choice(alphabet) for _ in range(6))
             if candidate not in self.machines:
                 return candidate
+
+    def zone(self, name: str) -> Place:
+        """The zone of that name, created when missing (seeds name zones freely)."""
+        if name not in self.zones:
+            self.zones[name] = Place(self.next_id("zone"), name)
+        return self.zones[name]
+
+    def pool(self, name: str) -> Place:
+        if name not in self.pools:
+            self.pools[name] = Place(self.next_id("pool"), name)
+        return self.pools[name]
+
+    def tag(self, name: str) -> Tag:
+        if name not in self.tags:
+            self.tags[name] = Tag(name)
+        return self.tags[name]
+
+    def add_interface(self, machine: Machine, name: str, mac_address: str | None = None) -> Interface:
+        iface_id = self.next_id("interface")
+        low = iface_id.to_bytes(3, "big").hex(":")
+        mac = mac_address or f"52:54:00:{low}"
+        interface = Interface(iface_id, name, mac)
+        machine.interfaces.append(interface)
+        return interface
 
     def add_block_device(
         self,

@@ -14,6 +14,7 @@ from .filesystems import (
 )
 from .forms import Form
 from .model import BlockDevice, MaasState, Machine, Partition, PartitionTable, new_uuid
+from .permissions import require_admin
 from .registry import API_PREFIX, Call, Handler, Result, action, deleted
 from .render import partition_json
 from .sizes import MAX_PARTITION_SIZE_FOR_MBR, MIN_PARTITION_SIZE, PARTITION_ALIGNMENT_SIZE, round_down
@@ -103,6 +104,7 @@ def create_partition(call: Call) -> Result:
     """Create a partition (Ready machines only); size in bytes or with K/M/G/T/P/E (SI)."""
     state = call.state
     machine, device = call.device("device_id")
+    require_admin(call.user)  # api/partitions.py: NodePermission.admin on create/delete/tags
     if machine.status != READY:
         raise Conflict("Cannot create partition because the node is not Ready.")
     form = Form(call.params)
@@ -129,6 +131,7 @@ def read_partition(call: Call) -> Result:
 def delete_partition(call: Call) -> Result:
     """Delete a partition (Ready machines only); later partitions are renumbered."""
     machine, device = call.device("device_id")
+    require_admin(call.user)
     if device.partition_table is None:
         raise NotFound("No PartitionTable matches the given query.")
     if machine.status != READY:
@@ -153,7 +156,7 @@ def delete_partition(call: Call) -> Result:
 def _partition_op(call: Call, operation: str) -> tuple[Machine, Partition]:
     machine, _device = call.device("device_id")
     _owner, partition = find_partition(call, machine)
-    check_allocated_operation(machine, partition, operation)
+    check_allocated_operation(call.user, machine, partition, operation)
     call.begin(machine)
     return machine, partition
 
@@ -192,6 +195,7 @@ def unmount_partition(call: Call) -> Result:
 
 def _tag(call: Call, add: bool) -> Result:
     machine, _device = call.device("device_id")
+    require_admin(call.user)
     _owner, partition = find_partition(call, machine)
     tag = Form(call.params).raw("tag")
     if not tag:

@@ -15,6 +15,7 @@ from .filesystems import add_filesystem
 from .forms import Form
 from .model import BlockDevice, MaasState, Machine, Partition, Raid, new_uuid
 from .partitions import add_partition
+from .permissions import require_access, require_admin
 from .registry import API_PREFIX, Call, Handler, Result, action, deleted
 from .render import raid_json
 from .sizes import MIN_BLOCK_DEVICE_SIZE, raid_level_error, raid_size
@@ -95,6 +96,7 @@ def find_raid(call: Call) -> tuple[Machine, Raid]:
     machine, raid = candidates[0]
     if machine.system_id != call.args["system_id"]:
         raise NotFound("")
+    require_access(call.user, machine)
     return machine, raid
 
 
@@ -141,6 +143,7 @@ def list_raids(call: Call) -> Result:
 def create_raid(call: Call) -> Result:
     """Create a RAID (Ready machines only)."""
     state, machine = call.state, call.machine()
+    require_admin(call.user)  # api/raid.py: get_node_or_404(..., NodePermission.admin)
     if machine.status != READY:
         raise Conflict("Cannot create RAID because the machine is not Ready.")
     form = Form(call.params)
@@ -202,6 +205,7 @@ def update_raid(call: Call) -> Result:
     """Update a RAID: rename, new uuid, add/remove active and spare members."""
     state = call.state
     machine, raid = find_raid(call)
+    require_admin(call.user)
     if machine.status != READY:
         raise Conflict("Cannot update RAID because the machine is not Ready.")
     form = Form(call.params)
@@ -284,6 +288,7 @@ def update_raid(call: Call) -> Result:
 def delete_raid_handler(call: Call) -> Result:
     """Delete a RAID (Ready machines only)."""
     machine, raid = find_raid(call)
+    require_admin(call.user)
     if machine.status != READY:
         raise Conflict("Cannot delete RAID because the machine is not Ready.")
     call.begin(machine)

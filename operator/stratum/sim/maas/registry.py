@@ -11,7 +11,8 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from .errors import NotFound
-from .model import BlockDevice, MaasState, Machine, Storage
+from .model import ApiKey, BlockDevice, MaasState, Machine, Storage
+from .permissions import require_access
 
 API_PREFIX = "/MAAS/api/2.0/"
 
@@ -27,12 +28,18 @@ class Call:
     op: str | None
     args: dict[str, str]
     params: MultiDict[str] | MultiDictProxy[str]
+    user: ApiKey | None = None  # the key that signed the request (None on anonymous handlers)
     snapshots: dict[str, tuple[Machine, Storage]] = field(default_factory=dict)
 
     def begin(self, machine: Machine) -> None:
         """Snapshot a machine's storage before changing it (the request is atomic)."""
         if machine.system_id not in self.snapshots:
             self.snapshots[machine.system_id] = (machine, self.state.snapshot(machine))
+
+    @property
+    def username(self) -> str:
+        """Who is asking (anonymous handlers never act on machines)."""
+        return self.user.username if self.user is not None else "admin"
 
     def rollback(self) -> None:
         for machine, storage in self.snapshots.values():
@@ -46,9 +53,11 @@ class Call:
 
     # -- lookups as MAAS does them -------------------------------------------------------
     def machine(self) -> Machine:
+        """get_node_or_404: 404 when missing, 403 when this user may not see it."""
         machine = self.state.machines.get(self.args["system_id"])
         if machine is None:
             raise NotFound("No Machine matches the given query.")
+        require_access(self.user, machine)
         return machine
 
     def device(self, key_name: str = "id") -> tuple[Machine, BlockDevice]:
@@ -56,6 +65,7 @@ class Call:
         device = machine.block_device(self.args[key_name]) if machine is not None else None
         if machine is None or device is None:
             raise NotFound("No BlockDevice matches the given query.")
+        require_access(self.user, machine)
         return machine, device
 
 

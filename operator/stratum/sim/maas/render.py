@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .enums import RAID_ACTIVE, RAID_SPARE, status_label
-from .model import BlockDevice, Machine, Partition, Raid
+from .model import BlockDevice, Interface, MaasState, Machine, Partition, Place, Raid, Tag
 from .sizes import human_readable_bytes, raid_size
 
 API = "/MAAS/api/2.0/"
@@ -93,11 +93,64 @@ def raid_size_of(machine: Machine, raid: Raid) -> int | float:
     return raid_size(raid.level, sizes, active)
 
 
-def _ref(name: str, id_: int, uri: str, **extra: Any) -> Json:
-    return {"name": name, "id": id_, "resource_uri": uri, **extra}
+def tag_json(tag: Tag) -> Json:
+    """api/tags.py TagHandler.fields."""
+    return {
+        "name": tag.name,
+        "definition": tag.definition,
+        "comment": tag.comment,
+        "kernel_opts": tag.kernel_opts,
+        "resource_uri": f"{API}tags/{tag.name}/",
+    }
 
 
-def machine_json(machine: Machine) -> Json:
+def zone_json(zone: Place) -> Json:
+    """api/zones.py DISPLAYED_ZONE_FIELDS (zones are addressed by name)."""
+    return {
+        "id": zone.id,
+        "name": zone.name,
+        "description": zone.description,
+        "resource_uri": f"{API}zones/{zone.name}/",
+    }
+
+
+def pool_json(pool: Place) -> Json:
+    """api/resourcepools.py DISPLAYED_RESOURCEPOOL_FIELDS (pools are addressed by id)."""
+    return {
+        "id": pool.id,
+        "name": pool.name,
+        "description": pool.description,
+        "resource_uri": f"{API}resourcepool/{pool.id}/",
+    }
+
+
+def interface_json(machine: Machine, interface: Interface) -> Json:
+    """The fields of api/interfaces.py DISPLAYED_INTERFACE_FIELDS a simulated NIC has."""
+    return {
+        "system_id": machine.system_id,
+        "id": interface.id,
+        "name": interface.name,
+        "type": "physical",
+        "enabled": True,
+        "mac_address": interface.mac_address,
+        "vlan": None,
+        "links": [],
+        "tags": [],
+        "params": "",
+        "parents": [],
+        "children": [],
+        "vendor": None,
+        "product": None,
+        "firmware_version": None,
+        "link_connected": True,
+        "link_speed": 1000,
+        "interface_speed": 1000,
+        "numa_node": 0,
+        "resource_uri": f"{API}nodes/{machine.system_id}/interfaces/{interface.id}/",
+    }
+
+
+def machine_json(state: MaasState, machine: Machine) -> Json:
     devices = machine.block_devices
     boot = machine.boot_disk()
     sid = machine.system_id
@@ -123,7 +176,7 @@ def machine_json(machine: Machine) -> Json:
         "cache_sets": [],
         "bcaches": [],
         "bios_boot_method": machine.bios_boot_method,
-        "boot_interface": None,
+        "boot_interface": interface_json(machine, machine.interfaces[0]) if machine.interfaces else None,
         "architecture": machine.architecture,
         "min_hwe_kernel": "",
         "hwe_kernel": None,
@@ -133,19 +186,19 @@ def machine_json(machine: Machine) -> Json:
         "swap_size": None,
         "storage": machine.storage_mb(),
         "status": machine.status,
-        "osystem": "",
-        "distro_series": "",
+        "osystem": machine.osystem,
+        "distro_series": machine.distro_series,
         "ephemeral_deploy": False,
-        "error_description": "",
+        "error_description": machine.error_description,
         "netboot": True,
         "power_type": "manual",
         "power_state": "unknown",
-        "tag_names": [],
+        "tag_names": list(machine.tags),
         "address_ttl": None,
         "ip_addresses": [],
-        "interface_set": [],
-        "zone": _ref(machine.zone, 1, f"{API}zones/{machine.zone}/", description=""),
-        "pool": _ref(machine.pool, 0, f"{API}resourcepool/0/", description=""),
+        "interface_set": [interface_json(machine, i) for i in machine.interfaces],
+        "zone": zone_json(state.zones[machine.zone]),
+        "pool": pool_json(state.pools[machine.pool]),
         "disable_ipv4": False,
         "boot_disk": block_device_json(machine, boot) if boot is not None else None,
         "blockdevice_set": [block_device_json(machine, d) for d in devices],

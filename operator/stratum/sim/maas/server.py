@@ -11,6 +11,7 @@ from aiohttp import web
 from ..common import Faults, Stats, ThreadedServer
 from .app import make_app
 from .enums import status_from_name
+from .lifecycle import advance
 from .model import ApiKey, MaasState, Machine
 from .seed import add_machine_from_spec, apply_seed, load_seed
 
@@ -89,13 +90,16 @@ class MaasSim:
         """The first accepted API key, `consumer:token:secret`."""
         return str(next(iter(self.state.api_keys.values())))
 
-    def add_api_key(self, key: str | None = None) -> ApiKey:
+    def add_api_key(self, key: str | None = None, *, admin: bool = True) -> ApiKey:
         with self.state.lock:
-            return self.state.add_api_key(key)
+            return self.state.add_api_key(key, admin=admin)
 
     # -- state for tests ------------------------------------------------------------------------
     def machine(self, system_id: str) -> Machine:
-        return self.state.machines[system_id]
+        """A machine, with every transition that is due finished."""
+        with self.state.lock:
+            advance(self.state)
+            return self.state.machines[system_id]
 
     def add_machine(self, spec: dict[str, Any]) -> Machine:
         """Add a machine from a seed-style spec (`systemId`, `hostname`, `status`, `blockDevices`)."""
@@ -105,4 +109,6 @@ class MaasSim:
     def set_status(self, system_id: str, status: str | int) -> None:
         """Change a machine's status by name ("Ready", "Deployed") or number."""
         with self.state.lock:
-            self.state.set_status(self.state.machines[system_id], status_from_name(status))
+            machine = self.state.machines[system_id]
+            machine.pending = None
+            self.state.set_status(machine, status_from_name(status))
