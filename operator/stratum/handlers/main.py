@@ -24,9 +24,12 @@ from stratum.handlers.settings import OperatorSettings
 Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
-def build_registry(settings: OperatorSettings) -> kopf.OperatorRegistry:
-    """Every kopf handler of the operator, registered with these settings."""
-    registry = kopf.OperatorRegistry()
+def build_registry(
+    settings: OperatorSettings, registry: kopf.OperatorRegistry | None = None
+) -> kopf.OperatorRegistry:
+    """Every kopf handler of the operator, registered with these settings. The process uses
+    kopf's default registry, which also brings kopf's logins (kubeconfig, service account)."""
+    registry = registry or kopf.get_default_registry()
     register_startup(settings, registry)
     linstor.register(settings, registry)
     maas.register(settings, registry)
