@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -21,9 +22,11 @@ def _crds(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # The one place where flags and environment become settings; nothing reads them later.
     from stratum.handlers.main import run_operator
+    from stratum.handlers.settings import OperatorSettings
 
-    return int(run_operator(args))
+    return run_operator(OperatorSettings.from_args(args, os.environ))
 
 
 def build_parser() -> argparse.ArgumentParser:

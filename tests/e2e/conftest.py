@@ -13,6 +13,14 @@ from support.kube import ControlPlane
 from support.operator import OperatorProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder needs the real control plane: mark it `e2e` (`-m "not e2e"`)."""
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

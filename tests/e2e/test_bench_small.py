@@ -12,8 +12,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.mark.timeout(1200)
 def test_small_benchmark_runs_and_reports(tmp_path: Path) -> None:

@@ -16,8 +16,6 @@ import yaml
 from support.helm import CHART, Helm, helm_binary
 from support.kube import ControlPlane, Kube, KubectlError
 
-pytestmark = pytest.mark.e2e
-
 ROOT = Path(__file__).resolve().parents[2]
 NS = "stratum-system"
 CRD_FILES = sorted((ROOT / "crds").glob("*.yaml"))

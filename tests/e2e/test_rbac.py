@@ -22,8 +22,6 @@ from support.helm import CHART, Helm, helm_binary
 from support.kube import ControlPlane, Kube
 from support.operator import OperatorProcess, free_port
 
-pytestmark = pytest.mark.e2e
-
 ROOT = Path(__file__).resolve().parents[2]
 NS = "stratum-rbac"
 RELEASE = "stratum"  # the chart names the service account, roles and bindings after the release

@@ -92,7 +92,13 @@ CONDITIONS_FIELD: Any = Field(
 )
 
 
-class StatusBase(ApiModel):
+class StatusModel(ApiModel):
+    """A part of a status the operator writes: a misspelt field is an error, never dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StatusBase(StatusModel):
     """Status fields every kind reports."""
 
     observed_generation: int | None = None

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel
 
 from stratum.api import linstor, maas
+from stratum.api.common import StatusBase
 from stratum.api.schema import JsonSchema, structural_schema
 
 VERSION = "v1alpha1"
@@ -24,7 +25,7 @@ class Kind:
     plural: str
     short_names: tuple[str, ...]
     spec: type[BaseModel]
-    status: type[BaseModel]
+    status: type[StatusBase]
     description: str
     columns: tuple[tuple[str, str, str], ...]  # name, type, jsonPath
     wide_columns: tuple[tuple[str, str, str], ...] = ()

@@ -12,6 +12,7 @@ from stratum.api.common import (
     Properties,
     Quantity,
     StatusBase,
+    StatusModel,
     adopt_field,
     immutable,
 )
@@ -112,7 +113,7 @@ class ResourceGroupSpec(ApiModel):
     adopt: bool = ADOPT_FIELD
 
 
-class MaxVolumeSize(ApiModel):
+class MaxVolumeSize(StatusModel):
     """One candidate of query-max-volume-size."""
 
     storage_pool: str
@@ -128,8 +129,6 @@ class ResourceGroupStatus(StatusBase):
     """Largest volume a resource of this group can have now, as a Kubernetes quantity."""
     max_volume_size_candidates: list[MaxVolumeSize] = Field(default_factory=list)
     """Per storage pool candidates reported by LINSTOR."""
-    managed_properties: list[str] = Field(default_factory=list)
-    """Property keys the operator set (and will remove when dropped from spec)."""
 
 
 # ----------------------------------------------------------------------------------- Resource
@@ -140,7 +139,7 @@ class VolumeSpec(ApiModel):
     """Volume size, e.g. 10Gi; growing it resizes the volume, shrinking is refused."""
 
 
-class SnapshotRef(ApiModel):
+class RestoreSource(ApiModel):
     snapshot: str = Field(min_length=1, max_length=253)
     """Name of a Snapshot object."""
 
@@ -208,7 +207,7 @@ class ResourceSpec(ApiModel):
     """DRBD net option allow-two-primaries (live migration)."""
     properties: Properties = PROPERTIES_FIELD
     """Resource-definition properties the operator manages; other properties are left alone."""
-    restore_from: SnapshotRef | None = Field(
+    restore_from: RestoreSource | None = Field(
         default=None,
         json_schema_extra={"x-kubernetes-validations": [immutable("restoreFrom")]},
     )
@@ -219,7 +218,7 @@ class ResourceSpec(ApiModel):
     adopt: bool = ADOPT_FIELD
 
 
-class VolumeStatus(ApiModel):
+class VolumeStatus(StatusModel):
     number: int
     size: str | None = None
     """Size as LINSTOR reports it, as a Kubernetes quantity."""
@@ -227,7 +226,7 @@ class VolumeStatus(ApiModel):
     minor: int | None = None
 
 
-class ReplicaStatus(ApiModel):
+class ReplicaStatus(StatusModel):
     node: str
     diskless: bool = False
     tie_breaker: bool = False
@@ -235,7 +234,7 @@ class ReplicaStatus(ApiModel):
     """Disk state LINSTOR reports, e.g. UpToDate, Diskless."""
 
 
-class RollbackStatus(ApiModel):
+class RollbackStatus(StatusModel):
     request_id: str
     snapshot: str
     completed_at: str
@@ -248,7 +247,6 @@ class ResourceStatus(StatusBase):
     volumes: list[VolumeStatus] = Field(default_factory=list)
     replicas: list[ReplicaStatus] = Field(default_factory=list)
     last_rollback: RollbackStatus | None = None
-    managed_properties: list[str] = Field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------------- Snapshot
@@ -270,7 +268,7 @@ class SnapshotSpec(ApiModel):
     adopt: bool = ADOPT_FIELD
 
 
-class SnapshotVolumeStatus(ApiModel):
+class SnapshotVolumeStatus(StatusModel):
     number: int
     size: str | None = None
 

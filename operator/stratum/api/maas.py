@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, JsonValue
 from pydantic.config import JsonDict
 
-from stratum.api.common import ApiModel, DeletionPolicy, StatusBase, adopt_field, immutable
+from stratum.api.common import ApiModel, DeletionPolicy, StatusBase, StatusModel, adopt_field, immutable
 
 GROUP = "maas.stratum.dev"
 
@@ -110,7 +110,7 @@ class MachineRaidSpec(ApiModel):
     adopt: bool = adopt_field("MAAS")
 
 
-class DeviceStatus(ApiModel):
+class DeviceStatus(StatusModel):
     name: str
     id: int
     type: str
@@ -119,7 +119,7 @@ class DeviceStatus(ApiModel):
     """Bytes."""
 
 
-class FilesystemStatus(ApiModel):
+class FilesystemStatus(StatusModel):
     fstype: str | None = None
     uuid: str | None = None
     mount_point: str | None = None

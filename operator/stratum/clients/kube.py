@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import yaml
 
-from stratum.clients.errors import BackendRejected, BackendUnavailable
+from stratum.clients.errors import Backend, BackendRefused, BackendUnavailable
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
@@ -120,13 +120,13 @@ class LeaseClient:
         try:
             return await self._http.request(method, path, json=json)
         except httpx.TransportError as exc:
-            raise BackendUnavailable("Kubernetes", f"API server unreachable: {exc}") from exc
+            raise BackendUnavailable(Backend.KUBERNETES, f"API server unreachable: {exc}") from exc
 
 
 def _checked(response: httpx.Response) -> dict[str, Any]:
     if response.is_success:
         result: dict[str, Any] = response.json()
         return result
-    raise BackendRejected(
-        "Kubernetes", f"HTTP {response.status_code}: {response.text[:300]}", status=response.status_code
+    raise BackendRefused(
+        Backend.KUBERNETES, f"HTTP {response.status_code}: {response.text[:300]}", status=response.status_code
     )

@@ -1,24 +1,17 @@
-"""The backend clients, built from the environment the backends' own tools use."""
+"""The backend clients, built from the settings and the environment the backends' own tools use."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from stratum.clients.linstor import LinstorClient, LinstorConfig
-from stratum.clients.maas import MaasClient, MaasConfig, MaasConfigError
+from stratum.handlers import linstor, maas
 from stratum.handlers.metrics import Metrics
+from stratum.handlers.runtime import Clients
+from stratum.handlers.settings import OperatorSettings
 
-log = logging.getLogger("stratum")
 
-
-def open_clients(metrics: Metrics) -> dict[str, Any]:
-    clients: dict[str, Any] = {
-        "linstor": LinstorClient(LinstorConfig.from_env(), observer=metrics.backend_request),
-    }
-    try:
-        clients["maas"] = MaasClient(MaasConfig.from_env(), observer=metrics.backend_request)
-    except MaasConfigError as exc:
-        # MachineRaids then report Ready=False (NotConfigured); the LINSTOR kinds still work.
-        log.warning("%s", exc)
+def open_clients(settings: OperatorSettings, metrics: Metrics) -> Clients:
+    clients = Clients()
+    clients.add(linstor.CLIENT, linstor.open_client(settings, metrics.backend_request))
+    maas_client = maas.open_client(settings, metrics.backend_request)
+    if maas_client is not None:
+        clients.add(maas.CLIENT, maas_client)
     return clients

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from stratum.reconcile import reasons
+
 MAX_MESSAGE = 32768
 
 
@@ -91,7 +93,7 @@ def next_conditions(
         result,
         type_="Synced",
         status="True",
-        reason="Reconciled",
+        reason=reasons.RECONCILED,
         message="the last pass reached the backend",
         generation=generation,
     )

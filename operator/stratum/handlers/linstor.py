@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import kopf
 
-from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, VERSION, Kind
-from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, SnapshotSpec
-from stratum.clients.linstor import LinstorClient
+from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT
+from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, RollbackStatus, SnapshotSpec
+from stratum.clients.errors import Backend
+from stratum.clients.linstor import LinstorClient, LinstorConfig
+from stratum.clients.observe import RequestObserver
 from stratum.handlers.conditions import is_ready
-from stratum.handlers.registration import Call, Pass, register_kind
-from stratum.reconcile import resource, resourcegroup, snapshot
-from stratum.reconcile.refs import GroupRef, ResourceRef, SnapshotRef
+from stratum.handlers.registration import Call, Pass, register_kind, resource_of
+from stratum.handlers.runtime import ClientKey
+from stratum.handlers.settings import OperatorSettings
+from stratum.reconcile.linstor import resource, resourcegroup, snapshot
+from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
 
-BACKEND = "LINSTOR"
+BACKEND = Backend.LINSTOR
+CLIENT = ClientKey("linstor", LinstorClient)
 
 
-def _resource(kind: Kind) -> tuple[str, str, str]:
-    return kind.group, VERSION, kind.plural
+def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient:
+    config = replace(
+        LinstorConfig.from_env(settings.env),
+        timeout=settings.backend_timeout,
+        connect_timeout=settings.backend_connect_timeout,
+    )
+    return LinstorClient(config, retry=settings.client_retry, observer=observer)
 
 
 def _linstor(call: Call) -> LinstorClient:
-    client: LinstorClient = call.client("linstor")
+    client = call.client(CLIENT)
+    if client is None:
+        raise RuntimeError("the LINSTOR client was not opened")
     return client
 
 
@@ -30,7 +43,6 @@ def _linstor(call: Call) -> LinstorClient:
 # In-memory views of the other objects, so a reconcile never spends an API call on a lookup.
 
 
-@kopf.index(*_resource(RESOURCE_GROUP))
 def resourcegroup_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, GroupRef]:
     return {
         name: GroupRef(
@@ -41,7 +53,6 @@ def resourcegroup_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: An
     }
 
 
-@kopf.index(*_resource(RESOURCE))
 def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, ResourceRef]:
     return {
         name: ResourceRef(
@@ -51,7 +62,6 @@ def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) ->
     }
 
 
-@kopf.index(*_resource(SNAPSHOT))
 def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, SnapshotRef]:
     return {
         name: SnapshotRef(
@@ -81,12 +91,14 @@ def _resource_pass(call: Call) -> Pass:
     inputs = resource.ResourceInputs(
         name=call.name,
         uid=call.uid,
-        group=call.index("resourcegroup_index", spec.resource_group),
-        restore_snapshot=call.index("snapshot_index", spec.restore_from.snapshot)
+        group=call.index("resourcegroup_index", spec.resource_group, GroupRef),
+        restore_snapshot=call.index("snapshot_index", spec.restore_from.snapshot, SnapshotRef)
         if spec.restore_from
         else None,
-        rollback_snapshot=call.index("snapshot_index", spec.rollback.snapshot) if spec.rollback else None,
-        last_rollback=dict(last) if last else None,
+        rollback_snapshot=call.index("snapshot_index", spec.rollback.snapshot, SnapshotRef)
+        if spec.rollback
+        else None,
+        last_rollback=RollbackStatus.model_validate(dict(last)) if last else None,
     )
     return lambda: resource.reconcile(_linstor(call), spec, inputs)
 
@@ -104,7 +116,7 @@ def _recorded_snapshot(call: Call) -> tuple[str | None, str | None]:
 
 def _snapshot_pass(call: Call) -> Pass:
     spec = SnapshotSpec.model_validate(dict(call.spec))
-    ref = call.index("resource_index", spec.resource)
+    ref = call.index("resource_index", spec.resource, ResourceRef)
     _, recorded = _recorded_snapshot(call)
     return lambda: snapshot.reconcile(
         _linstor(call), call.name, call.uid, spec=spec, resource=ref, recorded=recorded
@@ -119,6 +131,20 @@ def _snapshot_finalize(call: Call) -> Pass:
     )
 
 
-register_kind(RESOURCE_GROUP, backend=BACKEND, reconcile=_group_pass, finalize=_group_finalize)
-register_kind(RESOURCE, backend=BACKEND, reconcile=_resource_pass, finalize=_resource_finalize)
-register_kind(SNAPSHOT, backend=BACKEND, reconcile=_snapshot_pass, finalize=_snapshot_finalize)
+def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
+    kopf.index(*resource_of(RESOURCE_GROUP), registry=registry)(resourcegroup_index)
+    kopf.index(*resource_of(RESOURCE), registry=registry)(resource_index)
+    kopf.index(*resource_of(SNAPSHOT), registry=registry)(snapshot_index)
+    for kind, reconcile, finalize in (
+        (RESOURCE_GROUP, _group_pass, _group_finalize),
+        (RESOURCE, _resource_pass, _resource_finalize),
+        (SNAPSHOT, _snapshot_pass, _snapshot_finalize),
+    ):
+        register_kind(
+            kind,
+            backend=BACKEND,
+            reconcile=reconcile,
+            finalize=finalize,
+            settings=settings,
+            registry=registry,
+        )

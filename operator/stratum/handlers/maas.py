@@ -4,27 +4,51 @@ reports Ready=False (NotConfigured) instead of the operator failing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+
+import kopf
 
 from stratum.api.crds import MACHINE_RAID
 from stratum.api.maas import MachineRaidSpec
+from stratum.clients.errors import Backend
 from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasConfigError
+from stratum.clients.observe import RequestObserver
 from stratum.handlers.registration import Call, Pass, register_kind
-from stratum.reconcile import machineraid
-from stratum.reconcile.outcome import SLOW, Outcome
+from stratum.handlers.runtime import ClientKey
+from stratum.handlers.settings import OperatorSettings
+from stratum.reconcile import reasons
+from stratum.reconcile.maas import machineraid
+from stratum.reconcile.outcome import Outcome, Wait
 
-BACKEND = "MAAS"
+BACKEND = Backend.MAAS
+CLIENT = ClientKey("maas", MaasClient)
+log = logging.getLogger("stratum")
 
 
-def _not_configured() -> Outcome:
+def open_client(settings: OperatorSettings, observer: RequestObserver) -> MaasClient | None:
+    """None when the environment does not say how to reach MAAS: the LINSTOR kinds still work."""
     try:
-        MaasConfig.from_env()
+        config = MaasConfig.from_env(settings.env)
+    except MaasConfigError as exc:
+        log.warning("%s", exc)
+        return None
+    config = replace(
+        config, timeout=settings.backend_timeout, connect_timeout=settings.backend_connect_timeout
+    )
+    return MaasClient(config, retry=settings.client_retry, observer=observer)
+
+
+def _not_configured(env: Mapping[str, str]) -> Outcome:
+    try:
+        MaasConfig.from_env(env)
         message = NOT_CONFIGURED
     except MaasConfigError as exc:
         message = str(exc)
     if not message.startswith("MAAS is not configured"):
         message = f"MAAS is not configured: {message}"
-    return Outcome.waiting("NotConfigured", message, retry_after=SLOW)
+    return Outcome.waiting(reasons.NOT_CONFIGURED, message, retry=Wait.SLOW)
 
 
 def _inputs(call: Call) -> machineraid.RaidInputs:
@@ -40,13 +64,14 @@ def _inputs(call: Call) -> machineraid.RaidInputs:
 
 def _pass(
     client: MaasClient | None,
+    env: Mapping[str, str],
     spec: MachineRaidSpec,
     inputs: machineraid.RaidInputs,
     step: Callable[[MaasClient, MachineRaidSpec, machineraid.RaidInputs], Awaitable[Outcome]],
-) -> Callable[[], Awaitable[Outcome]]:
+) -> Pass:
     async def run() -> Outcome:
         if client is None:
-            return _not_configured()
+            return _not_configured(env)
         return await step(client, spec, inputs)
 
     return run
@@ -54,19 +79,27 @@ def _pass(
 
 def _raid_pass(call: Call) -> Pass:
     spec = MachineRaidSpec.model_validate(dict(call.spec))
-    return _pass(call.client("maas"), spec, _inputs(call), machineraid.reconcile)
+    return _pass(call.client(CLIENT), call.runtime.settings.env, spec, _inputs(call), machineraid.reconcile)
 
 
 def _raid_finalize(call: Call) -> Pass:
     spec = MachineRaidSpec.model_validate(dict(call.spec))
     inputs = _inputs(call)
-    if call.client("maas") is None and inputs.recorded_raid_id is None:
+    if call.client(CLIENT) is None and inputs.recorded_raid_id is None:
         return _nothing_created
-    return _pass(call.client("maas"), spec, inputs, machineraid.finalize)
+    return _pass(call.client(CLIENT), call.runtime.settings.env, spec, inputs, machineraid.finalize)
 
 
 async def _nothing_created() -> Outcome:
-    return Outcome.done("no RAID was created in MAAS", {}, [])
+    return Outcome.done("no RAID was created in MAAS", None, [])
 
 
-register_kind(MACHINE_RAID, backend=BACKEND, reconcile=_raid_pass, finalize=_raid_finalize)
+def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
+    register_kind(
+        MACHINE_RAID,
+        backend=BACKEND,
+        reconcile=_raid_pass,
+        finalize=_raid_finalize,
+        settings=settings,
+        registry=registry,
+    )

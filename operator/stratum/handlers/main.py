@@ -1,8 +1,8 @@
-"""`stratum run`: the operator process."""
+"""`stratum run`: the operator process. The settings are built once, then the handlers are
+registered with them, then kopf runs."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
@@ -12,68 +12,88 @@ import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import kopf
+
+from stratum.handlers import linstor, maas
+from stratum.handlers.backends import open_clients
+from stratum.handlers.metrics import Metrics
+from stratum.handlers.registration import register_startup
+from stratum.handlers.runtime import Runtime
+from stratum.handlers.settings import OperatorSettings
+
 Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
-def run_operator(args: argparse.Namespace) -> int:
-    # The handler modules read these when they register their timers and limits.
-    os.environ["STRATUM_DRIFT_INTERVAL"] = str(args.drift_interval)
+def build_registry(
+    settings: OperatorSettings, registry: kopf.OperatorRegistry | None = None
+) -> kopf.OperatorRegistry:
+    """Every kopf handler of the operator, registered with these settings. The process uses
+    kopf's default registry, which also brings kopf's logins (kubeconfig, service account)."""
+    registry = registry or kopf.get_default_registry()
+    register_startup(settings, registry)
+    linstor.register(settings, registry)
+    maas.register(settings, registry)
+    return registry
+
+
+def run_operator(settings: OperatorSettings) -> int:
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if settings.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(args))
+        asyncio.run(_main(settings))
     return 0
 
 
-async def _main(args: argparse.Namespace) -> None:
-    import kopf
-
-    from stratum.handlers import linstor, maas, settings  # noqa: F401 - registers the handlers
-    from stratum.handlers.backends import open_clients
-    from stratum.handlers.metrics import Metrics
-    from stratum.handlers.runner import Runtime
-
+async def _main(settings: OperatorSettings) -> None:
     metrics = Metrics()
-    if args.metrics_port:
-        metrics.serve(args.metrics_port, args.metrics_host)
-    runtime = Runtime(metrics=metrics, clients=open_clients(metrics), workers=args.workers)
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port, settings.metrics_host)
+    runtime = Runtime(settings=settings, metrics=metrics, clients=open_clients(settings, metrics))
+    registry = build_registry(settings)
 
     async def operate(stop: asyncio.Event | None = None) -> None:
         await kopf.operator(
+            registry=registry,
             clusterwide=True,
             standalone=True,
             # Under leader election the process serves liveness itself, standby included.
-            liveness_endpoint=None if args.lease_namespace else args.liveness,
+            liveness_endpoint=None if settings.lease_namespace else settings.liveness,
             memo=kopf.Memo(runtime=runtime),
             stop_flag=stop,
         )
 
     try:
-        if args.lease_namespace:
-            await _run_elected(args, operate)
+        if settings.lease_namespace:
+            await _run_elected(settings, operate)
         else:
             await operate()
     finally:
-        for client in runtime.clients.values():
-            await client.close()
+        await runtime.clients.close()
 
 
-async def _run_elected(args: argparse.Namespace, operate: Operate) -> None:
+async def _run_elected(settings: OperatorSettings, operate: Operate) -> None:
     """Leader election: a standby answers liveness and stops on SIGTERM like the leader does."""
     from stratum.handlers.health import serve_health
     from stratum.handlers.lease import LeaseElector
 
+    assert settings.lease_namespace is not None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    identity = args.identity or f"{socket.gethostname()}-{os.getpid()}"
-    elector = LeaseElector(namespace=args.lease_namespace, name=args.lease_name, identity=identity)
-    health = await serve_health(args.liveness, lambda: "leader" if elector.leading else "standby")
+    elector = LeaseElector(
+        namespace=settings.lease_namespace,
+        name=settings.lease_name,
+        identity=settings.identity or f"{socket.gethostname()}-{os.getpid()}",
+        lease_seconds=settings.lease_seconds,
+        renew_every=settings.lease_renew_every,
+        renew_deadline=settings.lease_renew_deadline,
+    )
+    health = await serve_health(settings.liveness, lambda: "leader" if elector.leading else "standby")
     try:
         await elector.run(operate, stop)
     finally:

@@ -1,18 +1,24 @@
 """One registration per kind: the same reconcile on create, update and resume (retried with
-backoff by kopf) and on the drift timer (recorded only), plus a finalizer-backed delete."""
+backoff by kopf) and on the drift timer (recorded only), plus a finalizer-backed delete.
+Registrations happen when `stratum run` has built its settings, never at import."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import kopf
 
 from stratum.api.crds import VERSION, Kind
-from stratum.handlers.runner import Runtime, run_pass
-from stratum.handlers.settings import DRIFT_INTERVAL
+from stratum.handlers.runner import run_pass
+from stratum.handlers.runtime import ClientKey, Closable, Runtime
+from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.outcome import Outcome
+
+C = TypeVar("C", bound=Closable)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -38,21 +44,36 @@ class Call:
         runtime: Runtime = self.memo["runtime"]
         return runtime
 
-    def client(self, key: str) -> Any:
+    def client(self, key: ClientKey[C]) -> C | None:
         return self.runtime.clients.get(key)
 
-    def index(self, name: str, key: str) -> Any | None:
+    def index(self, name: str, key: str, type_: type[T]) -> T | None:
         """The first value of an in-memory index of other objects (kopf.index), or None."""
         store = self.indexes[name].get(key)
-        return next(iter(store), None) if store else None
+        value = next(iter(store), None) if store else None
+        if value is not None and not isinstance(value, type_):
+            raise TypeError(f"index {name} holds a {type(value).__name__}, not a {type_.__name__}")
+        return value
 
 
 Pass = Callable[[], Awaitable[Outcome]]
 PassFactory = Callable[[Call], Pass]
 
 
-def register_kind(kind: Kind, *, backend: str, reconcile: PassFactory, finalize: PassFactory) -> None:
-    resource = (kind.group, VERSION, kind.plural)
+def resource_of(kind: Kind) -> tuple[str, str, str]:
+    return kind.group, VERSION, kind.plural
+
+
+def register_kind(
+    kind: Kind,
+    *,
+    backend: str,
+    reconcile: PassFactory,
+    finalize: PassFactory,
+    settings: OperatorSettings,
+    registry: kopf.OperatorRegistry,
+) -> None:
+    resource = resource_of(kind)
     prefix = kind.singular
 
     async def on_change(
@@ -98,13 +119,29 @@ def register_kind(kind: Kind, *, backend: str, reconcile: PassFactory, finalize:
             call.runtime.forget(call.uid)
             call.runtime.metrics.object_state(kind.kind, call.uid, None)
 
-    kopf.on.resume(*resource, id=f"reconcile_{prefix}")(on_change)
-    kopf.on.create(*resource, id=f"reconcile_{prefix}")(on_change)
-    kopf.on.update(*resource, id=f"reconcile_{prefix}")(on_change)
+    kopf.on.resume(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
+    kopf.on.create(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
+    kopf.on.update(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
     kopf.timer(
-        *resource, id=f"{prefix}_drift", interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL, idle=5
+        *resource,
+        id=f"{prefix}_drift",
+        interval=settings.drift_interval,
+        initial_delay=settings.drift_interval,
+        idle=settings.drift_idle,
+        registry=registry,
     )(on_timer)
-    kopf.on.delete(*resource, id=f"delete_{prefix}")(on_delete)
+    kopf.on.delete(*resource, id=f"delete_{prefix}", registry=registry)(on_delete)
+
+
+def register_startup(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
+    """kopf's own settings, from ours."""
+
+    async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+        operator_settings.configure_kopf(settings)
+        logging.getLogger("stratum").info("stratum operator started")
+
+    operator_settings = settings
+    kopf.on.startup(registry=registry)(configure)
 
 
 async def _run(
@@ -120,6 +157,7 @@ async def _run(
 ) -> Outcome:
     return await run_pass(
         kind=kind.kind,
+        status_model=kind.status,
         backend=backend,
         runtime=call.runtime,
         body=call.body,

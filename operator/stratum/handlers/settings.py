@@ -1,39 +1,127 @@
-"""kopf settings, set explicitly: our own finalizer and annotation prefix, bounded timeouts,
-a worker limit that protects the backends, and quiet event posting."""
+"""Every setting of the operator in one frozen object, built once from the command line and the
+environment (`OperatorSettings.from_args`) and passed to whatever needs it: the handler
+registrations, the runner, the backend clients and kopf's own settings."""
 
 from __future__ import annotations
 
+import argparse
 import logging
-import os
-from typing import Any
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import kopf
+
+from stratum.clients.retry import RetryPolicy
+from stratum.reconcile.outcome import Wait
 
 PREFIX = "stratum.dev"
 FINALIZER = f"{PREFIX}/finalizer"
 
-# Read at import: the decorators need it. `stratum run` sets it from its flag.
-DRIFT_INTERVAL = float(os.environ.get("STRATUM_DRIFT_INTERVAL", "60"))
+
+@dataclass(frozen=True)
+class RetryDelays:
+    """Seconds to the next pass of an object that is not converged, by kind of wait."""
+
+    soon: float = 2.0
+    wait: float = 5.0
+    slow: float = 30.0
+    deletion: float = 10.0
+
+    def seconds(self, wait: Wait) -> float:
+        return {
+            Wait.SOON: self.soon,
+            Wait.WAIT: self.wait,
+            Wait.SLOW: self.slow,
+            Wait.DELETION: self.deletion,
+        }[wait]
 
 
-@kopf.on.startup()
-async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    settings.persistence.finalizer = FINALIZER
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=PREFIX, key="last-handled-configuration"
-    )
-    # Log lines are not mirrored to Events; the handlers post the Events users need.
-    settings.posting.level = logging.WARNING
-    settings.networking.request_timeout = 60
-    settings.networking.connect_timeout = 10
-    # No kopf worker limit: a worker holds its slot while it waits for the indexes, and the
-    # indexes need workers to finish the initial listing, so a limit deadlocks a restart with many
-    # objects; and idle workers keep their slot for idle_timeout, capping throughput at
-    # limit/idle_timeout objects per second. The backends are protected by Runtime.backend_slots.
-    settings.queueing.worker_limit = None
-    settings.queueing.idle_timeout = 0.5
-    settings.execution.default_backoff = 15
-    settings.watching.server_timeout = 600
-    settings.watching.client_timeout = 660
-    logging.getLogger("stratum").info("stratum operator started")
+@dataclass(frozen=True)
+class Backoff:
+    """After a failed pass: exponential with jitter, base 2, 4, 8 ... up to `cap` seconds."""
+
+    base: float = 2.0
+    cap: float = 120.0
+
+    def seconds(self, retry: int) -> float:
+        return float(random.uniform(0.5, 1.0) * min(self.cap, self.base * 2 ** max(retry, 0)))
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    drift_interval: float = 60.0
+    """How often every object is re-checked against its backend (`--drift-interval`)."""
+    drift_idle: float = 5.0
+    """The drift timer waits this long after the last change of an object."""
+    workers: int = 20
+    """Reconcile passes talking to the backends at once (`--workers`)."""
+    delays: RetryDelays = field(default_factory=RetryDelays)
+    backoff: Backoff = field(default_factory=Backoff)
+    client_retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """Retries of one backend request (connection errors, server faults)."""
+    kopf_error_backoff: float = 15.0
+    """kopf's delay before retrying a handler that raised something other than TemporaryError."""
+    backend_timeout: float = 30.0
+    """Seconds one LINSTOR or MAAS request may take."""
+    backend_connect_timeout: float = 5.0
+    request_timeout: float = 60.0
+    """Seconds one Kubernetes API request of kopf may take."""
+    connect_timeout: float = 10.0
+    watch_server_timeout: int = 600
+    watch_client_timeout: int = 660
+    lease_namespace: str | None = None
+    lease_name: str = "stratum-operator"
+    lease_seconds: int = 15
+    """A standby takes over once the holder has not renewed for this long."""
+    lease_renew_every: float = 2.0
+    lease_renew_deadline: float = 10.0
+    """The leader stops reconciling when it could not renew for this long."""
+    identity: str | None = None
+    liveness: str | None = None
+    metrics_port: int | None = None
+    metrics_host: str = "0.0.0.0"
+    verbose: bool = False
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The environment the backend configs are read from (LS_*, MAAS_*)."""
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, env: Mapping[str, str]) -> OperatorSettings:
+        return cls(
+            drift_interval=args.drift_interval,
+            workers=args.workers,
+            lease_namespace=args.lease_namespace,
+            lease_name=args.lease_name,
+            identity=args.identity,
+            liveness=args.liveness,
+            metrics_port=args.metrics_port,
+            metrics_host=args.metrics_host,
+            verbose=args.verbose,
+            env=dict(env),
+        )
+
+    def retry_delay(self, wait: Wait) -> float:
+        return self.delays.seconds(wait)
+
+    def configure_kopf(self, settings: kopf.OperatorSettings) -> None:
+        """Our own finalizer and annotation prefix, bounded timeouts, and no worker limit."""
+        settings.persistence.finalizer = FINALIZER
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+            prefix=PREFIX, key="last-handled-configuration"
+        )
+        # Log lines are not mirrored to Events; the handlers post the Events users need.
+        settings.posting.level = logging.WARNING
+        settings.networking.request_timeout = self.request_timeout
+        settings.networking.connect_timeout = self.connect_timeout
+        # No kopf worker limit: a worker holds its slot while it waits for the indexes, and the
+        # indexes need workers to finish the initial listing, so a limit deadlocks a restart with
+        # many objects; and idle workers keep their slot for idle_timeout, capping throughput at
+        # limit/idle_timeout objects per second. The backends are protected by Runtime.backend_slots.
+        settings.queueing.worker_limit = None
+        settings.queueing.idle_timeout = 0.5
+        # Used by kopf >= 1.45 for exceptions other than TemporaryError (the runner turns every
+        # failure of a pass into TemporaryError with its own delay; this covers the rest).
+        settings.execution.default_backoff = self.kopf_error_backoff
+        settings.watching.server_timeout = self.watch_server_timeout
+        settings.watching.client_timeout = self.watch_client_timeout

@@ -2,37 +2,76 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-# How soon to look again when the object is not converged yet, by kind of wait.
-SOON = 2.0
-WAIT = 5.0
-SLOW = 30.0
+from stratum.api.common import StatusBase
+from stratum.reconcile.reasons import READY, Reason
+
+
+class Wait(enum.Enum):
+    """How soon to look again when the object is not converged yet, by kind of wait. The
+    seconds for each come from OperatorSettings (`retry_delay`)."""
+
+    SOON = "soon"
+    """A backend step that completes within seconds (a snapshot being taken)."""
+    WAIT = "wait"
+    """Waiting for another object or for replicas to appear."""
+    SLOW = "slow"
+    """Waiting for a person or a slow backend change (a conflict, a machine not Ready)."""
+    DELETION = "deletion"
+    """A finalizer waiting for dependants (resources, snapshots) to be deleted first."""
 
 
 @dataclass
 class Outcome:
     ready: bool
-    reason: str
+    reason: Reason
     message: str
-    status: dict[str, Any] = field(default_factory=dict)
-    retry_after: float | None = None
-    """None when converged (only the drift timer looks again); else seconds to the next try."""
+    status: StatusBase | None = None
+    """The kind's status model; only the fields set on it are written (a field set to None is
+    removed from status). None writes nothing besides conditions."""
+    retry: Wait | None = None
+    """None when converged (only the drift timer looks again); else how soon to try again."""
     actions: list[str] = field(default_factory=list)
     """What this pass changed in the backend, one short sentence each."""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, Reason):
+            raise TypeError(f"{self.reason!r} is not declared in stratum.reconcile.reasons")
+
     @classmethod
-    def done(cls, message: str, status: dict[str, Any], actions: list[str], reason: str = "Ready") -> Outcome:
+    def done(
+        cls, message: str, status: StatusBase | None, actions: list[str], reason: Reason = READY
+    ) -> Outcome:
         return cls(True, reason, message, status, None, actions)
 
     @classmethod
     def waiting(
         cls,
-        reason: str,
+        reason: Reason,
         message: str,
-        status: dict[str, Any] | None = None,
-        retry_after: float = WAIT,
+        status: StatusBase | None = None,
+        retry: Wait = Wait.WAIT,
         actions: list[str] | None = None,
     ) -> Outcome:
-        return cls(False, reason, message, status or {}, retry_after, actions or [])
+        return cls(False, reason, message, status, retry, actions or [])
+
+
+def status_patch(status: StatusBase | None) -> dict[str, Any]:
+    """The camelCase fields set on a status model, as JSON: a field set to None becomes null (a
+    merge patch removes it); inside a field, None values are left out as the CRD has no nulls."""
+    if status is None:
+        return {}
+    patch: dict[str, Any] = {}
+    for name in sorted(status.model_fields_set):
+        info = type(status).model_fields[name]
+        key = info.alias or name
+        value = getattr(status, name)
+        if value is None:
+            patch[key] = None
+        else:
+            dumped = status.model_dump(mode="json", by_alias=True, include={name}, exclude_none=True)
+            patch[key] = dumped[key]
+    return patch

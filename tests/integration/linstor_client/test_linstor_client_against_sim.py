@@ -17,8 +17,10 @@ from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, SnapshotSpec
 from stratum.clients.errors import BackendUnavailable
 from stratum.clients.linstor import LinstorClient, LinstorConfig, LinstorError
 from stratum.clients.retry import RetryPolicy
-from stratum.reconcile import resource, resourcegroup, snapshot
-from stratum.reconcile.refs import GroupRef, ResourceRef
+from stratum.reconcile import reasons
+from stratum.reconcile.linstor import resource, resourcegroup, snapshot
+from stratum.reconcile.linstor.refs import GroupRef, ResourceRef
+from stratum.reconcile.outcome import status_patch
 from stratum.sim.common import ThreadedServer
 from stratum.sim.linstor import LinstorSim
 
@@ -235,7 +237,7 @@ async def test_second_group_pass_writes_nothing(sim: LinstorSim, client: Linstor
     again = await resourcegroup.reconcile(client, "rg1", UID, group_spec())
     assert again.ready and again.actions == []
     assert writes(sim) == before, sim.stats.as_json()
-    assert again.status["maxVolumeSize"].endswith("i")
+    assert status_patch(again.status)["maxVolumeSize"].endswith("i")
 
 
 async def test_resource_passes_are_idempotent_and_write_nothing_when_converged(
@@ -284,7 +286,7 @@ async def test_grow_then_snapshot_and_restore(sim: LinstorSim, client: LinstorCl
     assert (await resource.reconcile(client, small, inputs)).ready
     big = small.model_copy(update={"volumes": [small.volumes[0].model_copy(update={"size": "3Gi"})]})
     grown = await resource.reconcile(client, big, inputs)
-    assert grown.status["volumes"][0]["size"] == "3Gi"
+    assert status_patch(grown.status)["volumes"][0]["size"] == "3Gi"
     snap = await snapshot.reconcile(
         client,
         "s1",
@@ -293,8 +295,8 @@ async def test_grow_then_snapshot_and_restore(sim: LinstorSim, client: LinstorCl
         resource=ResourceRef(linstor_name="r1", exists=True),
         recorded=None,
     )
-    assert snap.ready and snap.status["volumes"] == [{"number": 0, "size": "3Gi"}]
-    from stratum.reconcile.refs import SnapshotRef
+    assert snap.ready and status_patch(snap.status)["volumes"] == [{"number": 0, "size": "3Gi"}]
+    from stratum.reconcile.linstor.refs import SnapshotRef
 
     restore = ResourceSpec.model_validate(
         {"resourceGroup": "rg1", "volumes": [{"size": "3Gi"}], "restoreFrom": {"snapshot": "s1"}}
@@ -310,7 +312,7 @@ async def test_grow_then_snapshot_and_restore(sim: LinstorSim, client: LinstorCl
         ),
     )
     assert restored.ready, restored.message
-    assert len([r for r in restored.status["replicas"] if not r["diskless"]]) == 2
+    assert len([r for r in status_patch(restored.status)["replicas"] if not r["diskless"]]) == 2
     # Deleting the source is refused while its snapshot exists; the message says what to do.
     blocked = await resource.finalize(client, small, "r1", "uid-r1")
     assert not blocked.ready and blocked.reason == "HasSnapshots"
@@ -343,7 +345,7 @@ async def test_thick_pools_cannot_snapshot(sim: LinstorSim, client: LinstorClien
             resource=ResourceRef(linstor_name="rt", exists=True),
             recorded=None,
         )
-    assert caught.value.reason == "SnapshotsNotSupported"
+    assert reasons.for_error(caught.value) == "SnapshotsNotSupported"
 
 
 async def test_concurrent_passes_on_different_objects(sim: LinstorSim, client: LinstorClient) -> None:

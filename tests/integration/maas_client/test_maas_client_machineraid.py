@@ -13,8 +13,9 @@ from maas_client_helpers import GB, TB
 from stratum.api.maas import MachineRaidSpec
 from stratum.clients.errors import BackendUnavailable
 from stratum.clients.maas import MaasClient
-from stratum.reconcile.machineraid import RaidInputs, finalize, reconcile
-from stratum.reconcile.outcome import Outcome
+from stratum.handlers.settings import OperatorSettings
+from stratum.reconcile.maas.machineraid import RaidInputs, finalize, reconcile
+from stratum.reconcile.outcome import Outcome, status_patch
 from stratum.sim.maas import MaasSim
 from stratum.sim.maas.render import raid_json
 
@@ -23,6 +24,11 @@ WRITES = ("POST", "PUT", "DELETE")
 
 def writes(sim: MaasSim) -> dict[str, int]:
     return {k: v for k, v in sim.stats.requests.items() if k.split(" ", 1)[0] in WRITES}
+
+
+def retry_seconds(outcome: Outcome) -> float | None:
+    """When the operator, with its default settings, looks at the object again."""
+    return None if outcome.retry is None else OperatorSettings().retry_delay(outcome.retry)
 
 
 @dataclass
@@ -43,7 +49,7 @@ class Raid:
         self.spec.update(changes)
         self.sim.stats.requests.clear()
         outcome = await reconcile(self.client, MachineRaidSpec.model_validate(self.spec), self.inputs())
-        for key, value in outcome.status.items():
+        for key, value in status_patch(outcome.status).items():
             if value is None:
                 self.status.pop(key, None)
             else:
@@ -213,7 +219,7 @@ async def test_adopting_another_level_is_refused(client: MaasClient, sim: MaasSi
 async def test_a_deployed_machine_waits_then_converges_when_ready(client: MaasClient, sim: MaasSim) -> None:
     raid = new(client, sim, machine={"systemId": "def456"})
     outcome = await raid.apply()
-    assert not outcome.ready and outcome.reason == "MachineNotReady" and outcome.retry_after == 30
+    assert not outcome.ready and outcome.reason == "MachineNotReady" and retry_seconds(outcome) == 30
     assert "machine node-2 (def456) is Deployed" in outcome.message and writes(sim) == {}
     assert raid.status["expectedSize"] == TB - 131072 and raid.status["machineStatus"] == "Deployed"
     sim.set_status("def456", "Ready")
@@ -238,7 +244,7 @@ async def test_unusable_devices_are_named(
     await client.format_block_device("abc123", 7, "ext4")
     await client.mount_block_device("abc123", 7, "/srv")
     outcome = await new(client, sim, devices=devices).apply()
-    assert (outcome.reason, outcome.retry_after) == (reason, 30) and text in outcome.message
+    assert (outcome.reason, retry_seconds(outcome)) == (reason, 30) and text in outcome.message
     assert writes(sim) == {}
 
 

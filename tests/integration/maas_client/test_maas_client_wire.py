@@ -13,6 +13,7 @@ from stratum.clients.maas import (
     MaasUnauthorized,
     MaasValidationError,
 )
+from stratum.reconcile import reasons
 from stratum.sim.maas import MaasSim
 
 
@@ -85,7 +86,7 @@ async def test_field_map_errors_are_typed(client: MaasClient) -> None:
     assert caught.value.errors == {
         "__all__": ["RAID level 5 must have at least 3 raid devices and any number of spares."]
     }
-    assert caught.value.reason == "Invalid"
+    assert reasons.for_error(caught.value) == "Invalid"
     with pytest.raises(MaasValidationError) as caught:
         await client.create_raid("abc123", name="md0", level="raid-1", block_devices=["sdb", "nosuch"])
     assert "block_devices" in caught.value.errors
@@ -98,7 +99,7 @@ async def test_plain_text_errors_are_typed(client: MaasClient) -> None:
     assert caught.value.errors == {"__all__": ["Block device is not formatted."]}
     with pytest.raises(MaasStateConflict) as conflict:
         await client.create_raid("def456", name="md0", level="raid-1", block_devices=["sdb", "sdc"])
-    assert conflict.value.status == 409 and conflict.value.reason == "MachineNotReady"
+    assert conflict.value.status == 409 and reasons.for_error(conflict.value) == "MachineNotReady"
     assert "Cannot create RAID because the machine is not Ready." in conflict.value.message
     with pytest.raises(MaasNotFound):
         await client.list_block_devices("nope00")

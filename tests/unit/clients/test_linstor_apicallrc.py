@@ -6,6 +6,7 @@ import pytest
 
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
 from stratum.clients.linstor.config import LinstorConfig, parse_controllers
+from stratum.reconcile import reasons
 
 # Values from real controllers (reference §2.2).
 RG_CREATED = 21233665
@@ -55,7 +56,7 @@ def test_error_carries_message_cause_correction_and_reason() -> None:
     assert answers is not None
     error = LinstorError(500, answers)
     assert error.code == 996 and error.ret_code == NOT_ENOUGH_NODES
-    assert error.reason == "NotEnoughNodes"
+    assert reasons.for_error(error) == "NotEnoughNodes"
     assert error.message == "Not enough available nodes. Cause: Only 1 node matched. Correction: Add nodes."
     assert error.has_code(996) and not error.has_code(997)
 

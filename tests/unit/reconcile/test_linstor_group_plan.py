@@ -5,8 +5,13 @@ from __future__ import annotations
 from stratum.api.linstor import Placement, ResourceGroupSpec, VolumeGroup
 from stratum.clients.linstor.models import ResourceGroup, SelectFilter
 from stratum.clients.linstor.models import VolumeGroup as ObservedVolumeGroup
-from stratum.reconcile.ownership import MANAGED_PROP, OWNER_PROP
-from stratum.reconcile.resourcegroup import filter_drift, plan_group, plan_volume_groups, select_filter
+from stratum.reconcile.linstor.ownership import MANAGED_PROP, OWNER_PROP
+from stratum.reconcile.linstor.resourcegroup import (
+    filter_drift,
+    plan_group,
+    plan_volume_groups,
+    select_filter,
+)
 
 UID = "0b4c1f7e-5f0a-4b8e-9d7c-2a1f3e4d5c6b"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from stratum.api.linstor import ResourceSpec
+from stratum.api.linstor import ResourceSpec, RollbackStatus
 from stratum.clients.linstor.models import Resource, ResourceDefinition, VolumeDefinition
-from stratum.reconcile.ownership import MANAGED_PROP, OWNER_PROP
-from stratum.reconcile.resource import (
+from stratum.reconcile.linstor.ownership import MANAGED_PROP, OWNER_PROP
+from stratum.reconcile.linstor.resource import (
     ALLOW_TWO_PRIMARIES,
     plan_resource,
     replica_status,
@@ -121,10 +121,10 @@ def test_status_lists_volumes_with_device_and_minor_and_skips_deleted_replicas()
         rsc("n3", "DISKLESS", "DRBD_DISKLESS", "TIE_BREAKER", disk_state="Diskless"),
         rsc("n4", "DELETE"),
     ]
-    assert volume_status(rd(GIB_KIB), resources) == [
-        {"number": 0, "size": "1Gi", "devicePath": "/dev/drbd1000", "minor": 1000}
-    ]
-    assert replica_status(resources) == [
+    assert [
+        v.model_dump(by_alias=True, exclude_none=True) for v in volume_status(rd(GIB_KIB), resources)
+    ] == [{"number": 0, "size": "1Gi", "devicePath": "/dev/drbd1000", "minor": 1000}]
+    assert [r.model_dump(by_alias=True, exclude_none=True) for r in replica_status(resources)] == [
         {"node": "n1", "diskless": False, "tieBreaker": False, "state": "UpToDate"},
         {"node": "n2", "diskless": False, "tieBreaker": False, "state": "UpToDate"},
         {"node": "n3", "diskless": True, "tieBreaker": True, "state": "Diskless"},
@@ -134,6 +134,6 @@ def test_status_lists_volumes_with_device_and_minor_and_skips_deleted_replicas()
 def test_rollback_runs_once_per_request_id() -> None:
     wanted = spec(rollback={"snapshot": "s1", "requestId": "7"})
     assert rollback_due(wanted, None)
-    assert rollback_due(wanted, {"requestId": "6"})
-    assert not rollback_due(wanted, {"requestId": "7", "snapshot": "s1"})
+    assert rollback_due(wanted, RollbackStatus(request_id="6", snapshot="s0", completed_at="t"))
+    assert not rollback_due(wanted, RollbackStatus(request_id="7", snapshot="s1", completed_at="t"))
     assert not rollback_due(spec(), None)

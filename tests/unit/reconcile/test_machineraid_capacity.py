@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from stratum.reconcile.raid_capacity import expected_size, level_problem, raid_size
+from stratum.reconcile.maas.capacity import expected_size, raid_size
 from stratum.sim.maas.sizes import raid_size as sim_raid_size
 
 TB = 10**12
@@ -59,10 +59,3 @@ def test_agrees_with_the_simulator_formula(level: str) -> None:
         members = active + spares
         assert raid_size(level, active, spares) == sim_raid_size(level, members, len(active))
         assert expected_size(level, active, spares) == int(sim_raid_size(level, members, len(active)))
-
-
-def test_level_rules_as_maas_enforces_them() -> None:
-    assert level_problem("raid-0", 2, 1) == "raid-0 cannot have spare devices"
-    assert level_problem("raid-5", 2, 3) == "raid-5 needs at least 3 active devices"
-    assert level_problem("raid-10", 3, 0) is None  # MAAS takes 3; Stratum's CRD asks for 4
-    assert level_problem("raid-6", 4, 0) is None

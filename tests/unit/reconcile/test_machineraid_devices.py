@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stratum.clients.maas.models import BlockDevice
-from stratum.reconcile.raid_devices import Inventory, resolve
+from stratum.reconcile.maas.devices import Inventory, resolve
 
 TB = 10**12
 
@@ -56,7 +56,7 @@ def test_names_ids_and_partitions_resolve_to_maas_names() -> None:
         where="node-1 (abc123)",
     )
     assert result.problem is None
-    assert [d.status() for d in result.active] == [
+    assert [d.status().model_dump(by_alias=True) for d in result.active] == [
         {"name": "sdb", "id": 2, "type": "physical", "size": TB},
         {"name": "sdc", "id": 3, "type": "physical", "size": TB},
         {"name": "sdd-part1", "id": 10, "type": "partition", "size": TB // 2},

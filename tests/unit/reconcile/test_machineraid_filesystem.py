@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from stratum.api.maas import FilesystemSpec
 from stratum.clients.maas.models import Filesystem
-from stratum.reconcile.raid_filesystem import FsStep, filesystem_status, plan_filesystem
+from stratum.reconcile.maas.filesystem import FsStep, filesystem_status, plan_filesystem
 
 EXT4 = FilesystemSpec.model_validate({"fstype": "ext4", "mountPoint": "/data", "mountOptions": "noatime"})
 
@@ -57,7 +57,8 @@ def test_dropping_the_filesystem_removes_only_what_stratum_applied() -> None:
 
 
 def test_status_leaves_out_empty_fields() -> None:
-    assert filesystem_status(Filesystem(fstype="ext4", uuid="u", mount_point="/data", mount_options="")) == {
+    status = filesystem_status(Filesystem(fstype="ext4", uuid="u", mount_point="/data", mount_options=""))
+    assert status is not None and status.model_dump(by_alias=True, exclude_none=True) == {
         "fstype": "ext4",
         "uuid": "u",
         "mountPoint": "/data",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from stratum.api.maas import MachineRaidSpec
+from stratum.cli import build_parser
 from stratum.handlers import maas as handlers
 from stratum.handlers.backends import open_clients
 from stratum.handlers.metrics import Metrics
-from stratum.reconcile.machineraid import RaidInputs, reconcile
+from stratum.handlers.settings import OperatorSettings
+from stratum.reconcile.maas.machineraid import RaidInputs, reconcile
 
 SPEC = MachineRaidSpec.model_validate(
     {"machine": {"hostname": "n"}, "level": "raid-1", "devices": ["a", "b"]}
@@ -20,40 +24,41 @@ def metrics() -> Metrics:
     return Metrics()
 
 
-async def test_unconfigured_maas_is_a_clear_condition(
-    monkeypatch: pytest.MonkeyPatch, metrics: Metrics
-) -> None:
-    monkeypatch.delenv("MAAS_API_URL", raising=False)
-    monkeypatch.delenv("MAAS_API_KEY", raising=False)
-    monkeypatch.setenv("LS_CONTROLLERS", "linstor://localhost")
-    clients = open_clients(metrics)
+def settings(env: dict[str, str]) -> OperatorSettings:
+    args: argparse.Namespace = build_parser().parse_args(["run"])
+    return OperatorSettings.from_args(args, env)
+
+
+async def test_unconfigured_maas_is_a_clear_condition(metrics: Metrics) -> None:
+    env = {"LS_CONTROLLERS": "linstor://localhost"}
+    clients = open_clients(settings(env), metrics)
     try:
-        assert "maas" not in clients
-        run = handlers._pass(clients.get("maas"), SPEC, RaidInputs("x", "u"), reconcile)
+        assert clients.get(handlers.CLIENT) is None
+        run = handlers._pass(clients.get(handlers.CLIENT), env, SPEC, RaidInputs("x", "u"), reconcile)
         outcome = await run()
     finally:
-        for client in clients.values():
-            await client.close()
+        await clients.close()
     assert (outcome.ready, outcome.reason) == (False, "NotConfigured")
     assert outcome.message == "MAAS is not configured: set MAAS_API_URL and MAAS_API_KEY"
 
 
-def test_a_malformed_key_is_named_without_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MAAS_API_URL", "http://maas:5240/MAAS/")
-    monkeypatch.setenv("MAAS_API_KEY", "not-a-key-s3cr3t")
-    outcome = handlers._not_configured()
+def test_a_malformed_key_is_named_without_its_value() -> None:
+    env = {"MAAS_API_URL": "http://maas:5240/MAAS/", "MAAS_API_KEY": "not-a-key-s3cr3t"}
+    outcome = handlers._not_configured(env)
     assert outcome.reason == "NotConfigured"
     assert outcome.message.startswith("MAAS is not configured: MAAS_API_KEY must have the form")
     assert "s3cr3t" not in outcome.message
 
 
-async def test_configured_maas_gets_a_client(monkeypatch: pytest.MonkeyPatch, metrics: Metrics) -> None:
-    monkeypatch.setenv("MAAS_API_URL", "http://maas:5240/MAAS")
-    monkeypatch.setenv("MAAS_API_KEY", "a:b:c")
-    monkeypatch.setenv("LS_CONTROLLERS", "linstor://localhost")
-    clients = open_clients(metrics)
+async def test_configured_maas_gets_a_client(metrics: Metrics) -> None:
+    env = {
+        "MAAS_API_URL": "http://maas:5240/MAAS",
+        "MAAS_API_KEY": "a:b:c",
+        "LS_CONTROLLERS": "linstor://localhost",
+    }
+    clients = open_clients(settings(env), metrics)
     try:
-        assert clients["maas"].root == "http://maas:5240/MAAS/api/2.0/"
+        client = clients.get(handlers.CLIENT)
+        assert client is not None and client.root == "http://maas:5240/MAAS/api/2.0/"
     finally:
-        for client in clients.values():
-            await client.close()
+        await clients.close()

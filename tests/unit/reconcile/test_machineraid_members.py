@@ -9,8 +9,8 @@ from collections import deque
 
 import pytest
 
-from stratum.reconcile.raid_capacity import MAAS_MIN_ACTIVE
-from stratum.reconcile.raid_members import MemberUpdate, UnreachableMembers, plan_members
+from stratum.reconcile.maas.capacity import MAAS_MIN_ACTIVE
+from stratum.reconcile.maas.members import MemberUpdate, UnreachableMembers, plan_members
 
 State = tuple[frozenset[str], frozenset[str]]
 

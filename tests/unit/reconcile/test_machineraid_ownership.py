@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from stratum.clients.maas.models import Raid
-from stratum.reconcile.raid_ownership import find_raid, maas_accepts_uuid, owner_uuid, same_uuid
+from stratum.reconcile.maas.ownership import find_raid, maas_accepts_uuid, owner_uuid, same_uuid
 
 UID = "5c0f2d1e-7a3b-4c8d-9e1f-0a2b3c4d5e6f"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from stratum.reconcile.ownership import (
+from stratum.reconcile.linstor.ownership import (
     MANAGED_PROP,
     OWNER_PROP,
     Claim,
@@ -8,7 +8,7 @@ from stratum.reconcile.ownership import (
     conflict_message,
     creation_marker,
 )
-from stratum.reconcile.properties import plan_props
+from stratum.reconcile.linstor.properties import plan_props
 from stratum.reconcile.quantities import bytes_to_quantity, kib_to_quantity, quantity_kib
 
 UID = "uid-1"

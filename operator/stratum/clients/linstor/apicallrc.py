@@ -6,12 +6,11 @@ matches 501) and calls errors warnings; here severity and code are separate fiel
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from stratum.clients.errors import BackendRejected
+from stratum.clients.errors import Backend, BackendRefused
 
 MASK_SEVERITY = 0xC000000000000000
 MASK_ERROR = 0xC000000000000000
@@ -39,18 +38,6 @@ FAIL_NOT_ENOUGH_NODES = 996
 FAIL_IN_USE = 997
 FAIL_UNKNOWN_ERROR = 998
 WARN_NOT_FOUND = 3000
-
-# One-word condition reasons for the errors users can act on.
-REASONS = {
-    FAIL_INVLD_PROP: "InvalidProperty",
-    FAIL_INVLD_VLM_SIZE: "InvalidVolumeSize",
-    FAIL_NOT_FOUND_RSC_GRP: "ResourceGroupMissing",
-    FAIL_NOT_ENOUGH_FREE_SPACE: "NotEnoughFreeSpace",
-    FAIL_SNAPSHOTS_NOT_SUPPORTED: "SnapshotsNotSupported",
-    FAIL_NOT_CONNECTED: "NotConnected",
-    FAIL_NOT_ENOUGH_NODES: "NotEnoughNodes",
-    FAIL_IN_USE: "InUse",
-}
 
 
 class ApiCallRc(BaseModel):
@@ -100,14 +87,17 @@ def parse_answers(payload: Any) -> list[ApiCallRc] | None:
     return [ApiCallRc.model_validate(item) for item in payload]
 
 
-class LinstorError(BackendRejected):
-    """The controller answered with an error entry."""
+class LinstorError(BackendRefused):
+    """The controller answered with an error entry; `detail` carries its ret code."""
 
     def __init__(self, status: int, answers: list[ApiCallRc]) -> None:
         errors = [a for a in answers if a.is_error] or answers
         first = errors[0]
         super().__init__(
-            "LINSTOR", first.describe(), status=status, reason=REASONS.get(first.code, "LinstorError")
+            Backend.LINSTOR,
+            first.describe(),
+            status=status,
+            detail={"retCode": first.ret_code, "code": first.code},
         )
         self.answers = answers
         self.ret_code = first.ret_code
@@ -118,7 +108,3 @@ class LinstorError(BackendRejected):
 
     def has_code(self, *codes: int) -> bool:
         return any(a.is_error and a.code in codes for a in self.answers)
-
-
-def warnings_with_code(answers: Iterable[ApiCallRc], code: int) -> list[ApiCallRc]:
-    return [a for a in answers if a.is_warning and a.code == code]

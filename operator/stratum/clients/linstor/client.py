@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from stratum.clients.errors import BackendRejected, BackendUnavailable
+from stratum.clients.errors import Backend, BackendRefused
 from stratum.clients.linstor import apicallrc
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
 from stratum.clients.linstor.config import LinstorConfig
@@ -18,13 +18,12 @@ from stratum.clients.linstor.models import (
     ResourceDefinition,
     ResourceGroup,
     Snapshot,
-    VolumeDefinition,
     VolumeGroup,
 )
 from stratum.clients.observe import RequestObserver, ignore_request
-from stratum.clients.retry import IDEMPOTENT, RetryPolicy, may_retry
+from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 
-BACKEND = "linstor"
+BACKEND = Backend.LINSTOR
 Params = dict[str, str | int | Sequence[str]]
 
 
@@ -68,53 +67,33 @@ class LinstorClient:
     async def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None) -> Any:
         """The decoded JSON answer; LinstorError for an error answer, BackendUnavailable when
         no controller answers."""
-        last: str = "no attempt"
         controllers = self.config.controllers
-        for attempt in range(self.retry.attempts * len(controllers)):
+        tried: list[str] = []
+        wording = Wording(
+            ambiguous=lambda last: (
+                f"LINSTOR controller {tried[-1]}: {last}; the request may or may not have been applied"
+            ),
+            exhausted=lambda last: f"no LINSTOR controller answered ({tried[-1]}: {last})",
+        )
+
+        async def send() -> Any:
             base = controllers[self._active % len(controllers)]
+            tried.append(base)
             started = time.monotonic()
             try:
                 response = await self._http.request(method, base + path, json=json, params=params)
-            except httpx.TransportError as exc:
-                self.observer(BACKEND, method, "unreachable", time.monotonic() - started)
-                last = f"{base}: {type(exc).__name__}: {exc}".rstrip(": ")
-                if not may_retry(method, exc):
-                    raise BackendUnavailable(
-                        BACKEND, f"LINSTOR controller {last}; the request may or may not have been applied"
-                    ) from exc
-                self._active += 1  # fail over to the next controller
-                if (attempt + 1) % len(controllers) == 0:
-                    await self.retry.sleep(attempt // len(controllers))
-                continue
-            self.observer(BACKEND, method, str(response.status_code), time.monotonic() - started)
-            payload = _json(response)
-            answers = parse_answers(payload)
-            if response.is_success:
-                return payload
-            if answers is not None and any(a.is_error for a in answers):
-                error = LinstorError(response.status_code, answers)
-                # An unhandled controller exception (FAIL_UNKNOWN_ERROR) is not about the request:
-                # a request that changes nothing when repeated is worth another try.
-                if (
-                    error.has_code(apicallrc.FAIL_UNKNOWN_ERROR)
-                    and method in IDEMPOTENT
-                    and attempt + 1 < self.retry.attempts * len(controllers)
-                ):
-                    last = f"{base}: {error.message}"
-                    await self.retry.sleep(attempt)
-                    continue
-                raise error
-            if response.status_code >= 500:
-                # A server fault without an answer list (proxy, crash): worth another try.
-                last = f"{base}: HTTP {response.status_code} {response.text[:200]}"
-                await self.retry.sleep(attempt)
-                continue
-            raise BackendRejected(
-                BACKEND,
-                f"LINSTOR {method} {path}: HTTP {response.status_code} {response.text[:300]}",
-                status=response.status_code,
-            )
-        raise BackendUnavailable(BACKEND, f"no LINSTOR controller answered ({last})")
+            except httpx.TransportError:
+                self.observer(BACKEND.label, method, "unreachable", time.monotonic() - started)
+                raise
+            self.observer(BACKEND.label, method, str(response.status_code), time.monotonic() - started)
+            return _answer(response, method, path)
+
+        def fail_over() -> None:
+            self._active += 1
+
+        return await send_with_retries(
+            self.retry, BACKEND, method, send, wording, targets=len(controllers), on_unreachable=fail_over
+        )
 
     async def _get_one(self, path: str, *, missing: tuple[int, ...]) -> Any | None:
         try:
@@ -251,12 +230,6 @@ class LinstorClient:
     async def delete_resource_definition(self, name: str) -> list[ApiCallRc]:
         return await self._mutate("DELETE", f"/v1/resource-definitions/{name}")
 
-    async def list_volume_definitions(self, name: str) -> list[VolumeDefinition]:
-        return [
-            VolumeDefinition.model_validate(i)
-            for i in await self.request("GET", f"/v1/resource-definitions/{name}/volume-definitions")
-        ]
-
     async def create_volume_definition(self, name: str, number: int, size_kib: int) -> list[ApiCallRc]:
         body = {"volume_definition": {"volume_number": number, "size_kib": size_kib}}
         return await self._mutate("POST", f"/v1/resource-definitions/{name}/volume-definitions", body)
@@ -347,6 +320,28 @@ class LinstorClient:
 
     async def rollback(self, resource: str, snapshot: str) -> list[ApiCallRc]:
         return await self._mutate("POST", f"/v1/resource-definitions/{resource}/snapshot-rollback/{snapshot}")
+
+
+def _answer(response: httpx.Response, method: str, path: str) -> Any:
+    payload = _json(response)
+    if response.is_success:
+        return payload
+    answers = parse_answers(payload)
+    if answers is not None and any(a.is_error for a in answers):
+        error = LinstorError(response.status_code, answers)
+        if error.has_code(apicallrc.FAIL_UNKNOWN_ERROR):
+            # An unhandled controller exception is not about the request: worth another try
+            # when repeating the request changes nothing.
+            raise ServerFault(error.message, error)
+        raise error
+    if response.status_code >= 500:
+        # A server fault without an answer list (proxy, crash).
+        raise ServerFault(f"HTTP {response.status_code} {response.text[:200]}")
+    raise BackendRefused(
+        BACKEND,
+        f"LINSTOR {method} {path}: HTTP {response.status_code} {response.text[:300]}",
+        status=response.status_code,
+    )
 
 
 def _json(response: httpx.Response) -> Any:

@@ -1,5 +1,5 @@
 """The MAAS region API 2.0 client: OAuth PLAINTEXT, form bodies with repeated keys, `?op=`
-operations, retries on connection errors and server faults, typed answers and errors."""
+operations, retries (stratum.clients.retry), typed answers and errors."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from stratum.clients.errors import BackendUnavailable
+from stratum.clients.errors import Backend
 from stratum.clients.maas.auth import Signer
 from stratum.clients.maas.config import MaasConfig
 from stratum.clients.maas.errors import MaasNotFound, error_from_response
 from stratum.clients.maas.models import BlockDevice, Machine, Raid
 from stratum.clients.observe import RequestObserver, ignore_request
-from stratum.clients.retry import RetryPolicy, may_retry
+from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 
-BACKEND = "maas"
+BACKEND = Backend.MAAS
 Field = tuple[str, str | int]
 Form = Sequence[Field]
 
@@ -97,38 +97,32 @@ class MaasClient:
         if method in ("POST", "PUT"):
             encode = encode_multipart if self.config.multipart else encode_form
             headers["Content-Type"], content = encode(form or ())
-        last = "no attempt"
-        for attempt in range(self.retry.attempts):
+        wording = Wording(
+            ambiguous=lambda last: (
+                f"MAAS at {self._host} gave no usable answer to {method} {path} "
+                f"({last}); the change may or may not have been applied"
+            ),
+            exhausted=lambda last: f"MAAS at {self._host} did not answer {method} {path} ({last})",
+        )
+
+        async def send() -> Any:
             headers["Authorization"] = self._signer.header(url)  # fresh nonce per attempt
             started = time.monotonic()
             try:
                 response = await self._http.request(
                     method, url, params=params or None, content=content, headers=headers
                 )
-            except httpx.TransportError as exc:
-                self.observer(BACKEND, method, "unreachable", time.monotonic() - started)
-                last = f"{type(exc).__name__}: {exc}".rstrip(": ")
-                if not may_retry(method, exc):
-                    raise BackendUnavailable(
-                        BACKEND,
-                        f"MAAS at {self._host} stopped answering during "
-                        f"{method} {path} ({last}); the change may or may not have "
-                        "been applied",
-                    ) from exc
-                if attempt + 1 < self.retry.attempts:
-                    await self.retry.sleep(attempt)
-                continue
-            self.observer(BACKEND, method, str(response.status_code), time.monotonic() - started)
+            except httpx.TransportError:
+                self.observer(BACKEND.label, method, "unreachable", time.monotonic() - started)
+                raise
+            self.observer(BACKEND.label, method, str(response.status_code), time.monotonic() - started)
             if response.is_success:
                 return _decode(response)
             if response.status_code >= 500:
-                # A server fault rolls the request back in MAAS (atomic requests): try again.
-                last = f"HTTP {response.status_code} {response.text[:200]}".strip()
-                if attempt + 1 < self.retry.attempts:
-                    await self.retry.sleep(attempt)
-                continue
+                raise ServerFault(f"HTTP {response.status_code} {response.text[:200]}".strip())
             raise error_from_response(response, method, path)
-        raise BackendUnavailable(BACKEND, f"MAAS at {self._host} did not answer {method} {path} ({last})")
+
+        return await send_with_retries(self.retry, BACKEND, method, send, wording)
 
     @property
     def _host(self) -> str:
@@ -165,10 +159,6 @@ class MaasClient:
             BlockDevice.model_validate(d)
             for d in await self.request("GET", f"nodes/{system_id}/blockdevices/")
         ]
-
-    async def get_block_device(self, system_id: str, device: int | str) -> BlockDevice | None:
-        data = await self._get_or_none(f"nodes/{system_id}/blockdevices/{device}/")
-        return None if data is None else BlockDevice.model_validate(data)
 
     async def _device_op(self, system_id: str, device: int, op: str, form: Form = ()) -> BlockDevice:
         return BlockDevice.model_validate(

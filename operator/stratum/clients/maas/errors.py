@@ -8,22 +8,19 @@ from typing import Any
 
 import httpx
 
-from stratum.clients.errors import BackendNotFound, BackendRejected
+from stratum.clients.errors import Backend, BackendConflict, BackendForbidden, BackendNotFound, BackendRefused
 
-BACKEND = "MAAS"
 ALL = "__all__"
 
 
-class MaasError(BackendRejected):
+class MaasError(BackendRefused):
     """MAAS refused a request. `errors` holds the field map (plain-text answers are filed
     under `__all__`)."""
-
-    reason = "MaasRejected"
 
     def __init__(
         self, status: int, message: str, errors: dict[str, list[str]], *, method: str = "", path: str = ""
     ) -> None:
-        super().__init__(BACKEND, message, status=status)
+        super().__init__(Backend.MAAS, message, status=status, detail={"method": method, "path": path})
         self.errors = errors
         self.method = method
         self.path = path
@@ -36,31 +33,21 @@ class MaasError(BackendRejected):
 class MaasValidationError(MaasError):
     """400: the form or model validation failed."""
 
-    reason = "Invalid"
 
-
-class MaasUnauthorized(MaasError):
+class MaasUnauthorized(MaasError, BackendForbidden):
     """401: the key in MAAS_API_KEY is unknown, revoked or malformed."""
 
-    reason = "Unauthorized"
 
-
-class MaasForbidden(MaasError):
+class MaasForbidden(MaasError, BackendForbidden):
     """403: the key's user may not do this (RAID changes need a MAAS administrator)."""
-
-    reason = "Forbidden"
 
 
 class MaasNotFound(MaasError, BackendNotFound):
     """404: no such machine, block device, partition or RAID."""
 
-    reason = "NotFound"
 
-
-class MaasStateConflict(MaasError):
+class MaasStateConflict(MaasError, BackendConflict):
     """409: the machine is not in a state that allows the change (NodeStateViolation)."""
-
-    reason = "MachineNotReady"
 
 
 def parse_errors(content_type: str, text: str) -> dict[str, list[str]]:

@@ -6,19 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from stratum.api.maas import DeviceStatus
 from stratum.clients.maas.models import BlockDevice, MemberKind, Partition
+from stratum.reconcile import reasons
+from stratum.reconcile.reasons import Reason
 
 Key = tuple[MemberKind, int]
 
 # Condition reasons, most actionable first: the first problem found decides the reason.
-NOT_FOUND, DUPLICATE, PARTITIONED, BOOT_DISK, IN_USE, TOO_SMALL = (
-    "DeviceNotFound",
-    "DuplicateDevice",
-    "DevicePartitioned",
-    "DeviceIsBootDisk",
-    "DeviceInUse",
-    "DeviceTooSmall",
-)
+NOT_FOUND = reasons.DEVICE_NOT_FOUND
+DUPLICATE = reasons.DUPLICATE_DEVICE
+PARTITIONED = reasons.DEVICE_PARTITIONED
+BOOT_DISK = reasons.DEVICE_IS_BOOT_DISK
+IN_USE = reasons.DEVICE_IN_USE
+TOO_SMALL = reasons.DEVICE_TOO_SMALL
 _ORDER = (NOT_FOUND, DUPLICATE, PARTITIONED, BOOT_DISK, IN_USE, TOO_SMALL)
 
 
@@ -41,13 +42,13 @@ class Resolved:
     """physical, virtual or partition."""
     size: int
 
-    def status(self) -> dict[str, object]:
-        return {"name": self.name, "id": self.key[1], "type": self.type, "size": self.size}
+    def status(self) -> DeviceStatus:
+        return DeviceStatus(name=self.name, id=self.key[1], type=self.type, size=self.size)
 
 
 @dataclass
 class Problem:
-    reason: str
+    reason: Reason
     message: str
 
 

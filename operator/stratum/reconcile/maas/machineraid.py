@@ -8,15 +8,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from stratum.api.maas import MachineRaidSpec, MachineSelector
-from stratum.clients.maas import MaasClient, MaasStateConflict
+from stratum.api.maas import DeviceStatus, MachineRaidSpec, MachineRaidStatus, MachineSelector
+from stratum.clients.errors import BackendConflict
+from stratum.clients.maas import MaasClient
 from stratum.clients.maas.models import BlockDevice, Machine, Member, Raid
-from stratum.reconcile.outcome import SLOW, Outcome
-from stratum.reconcile.raid_capacity import MIN_ARRAY_SIZE, expected_size
-from stratum.reconcile.raid_devices import Inventory, Key, Resolution, Resolved, human_size, resolve
-from stratum.reconcile.raid_filesystem import FsStep, filesystem_status, plan_filesystem
-from stratum.reconcile.raid_members import MemberUpdate, plan_members
-from stratum.reconcile.raid_ownership import find_raid, owner_uuid, same_uuid
+from stratum.reconcile import reasons
+from stratum.reconcile.maas.capacity import MIN_ARRAY_SIZE, expected_size
+from stratum.reconcile.maas.devices import Inventory, Key, Resolution, Resolved, human_size, resolve
+from stratum.reconcile.maas.filesystem import FsStep, filesystem_status, plan_filesystem
+from stratum.reconcile.maas.members import MemberUpdate, plan_members
+from stratum.reconcile.maas.ownership import find_raid, owner_uuid, same_uuid
+from stratum.reconcile.outcome import Outcome, Wait
+from stratum.reconcile.reasons import Reason
 
 WHAT = "RAID"
 
@@ -54,56 +57,52 @@ async def resolve_machine(client: MaasClient, sel: MachineSelector) -> Machine:
     if not found:
         raise NotReady(
             Outcome.waiting(
-                "MachineNotFound",
+                reasons.MACHINE_NOT_FOUND,
                 f"no MAAS machine with {_selector(sel)}; check "
                 "spec.machine (the object waits until the machine exists)",
-                retry_after=SLOW,
+                retry=Wait.SLOW,
             )
         )
     if len(found) > 1:
         ids = ", ".join(m.system_id for m in found)
         raise NotReady(
             Outcome.waiting(
-                "MachineAmbiguous",
+                reasons.MACHINE_AMBIGUOUS,
                 f"several MAAS machines match {_selector(sel)} ({ids}); use spec.machine.systemId",
-                retry_after=SLOW,
+                retry=Wait.SLOW,
             )
         )
     return found[0]
 
 
-def not_ready(machine: Machine, pending: str, status: dict[str, Any]) -> NotReady:
+def not_ready(machine: Machine, pending: str, status: MachineRaidStatus) -> NotReady:
     state = machine.status_name or f"status {machine.status}"
     return NotReady(
         Outcome.waiting(
-            "MachineNotReady",
+            reasons.MACHINE_NOT_READY,
             f"machine {machine.describe()} is {state}, not Ready: MAAS changes storage only "
             f"on Ready machines, so {pending} waits until it is Ready (release the machine in MAAS)",
             status,
-            retry_after=SLOW,
+            retry=Wait.SLOW,
         )
     )
 
 
-def member_status(raid: Raid) -> dict[str, Any]:
-    def entries(members: list[Member]) -> list[dict[str, Any]]:
-        return [
-            {"name": m.display_name, "id": m.id, "type": m.type, "size": m.size}
-            for m in sorted(members, key=lambda m: (m.kind, m.id))
-        ]
-
-    return {"devices": entries(raid.devices), "spareDevices": entries(raid.spare_devices)}
+def _member_status(members: list[Member]) -> list[DeviceStatus]:
+    return [
+        DeviceStatus(name=m.display_name, id=m.id, type=m.type, size=m.size)
+        for m in sorted(members, key=lambda m: (m.kind, m.id))
+    ]
 
 
-def raid_status(raid: Raid) -> dict[str, Any]:
+def set_raid_status(status: MachineRaidStatus, raid: Raid) -> None:
     vd = raid.virtual_device
-    return {
-        "raidId": raid.id,
-        "raidName": raid.name,
-        "virtualDeviceId": vd.id if vd else None,
-        "size": raid.size_bytes,
-        **member_status(raid),
-    }
+    status.raid_id = raid.id
+    status.raid_name = raid.name
+    status.virtual_device_id = vd.id if vd else None
+    status.size = raid.size_bytes
+    status.devices = _member_status(raid.devices)
+    status.spare_devices = _member_status(raid.spare_devices)
 
 
 def _keys(members: list[Member]) -> list[Key]:
@@ -177,7 +176,7 @@ class _Pass:
     spec: MachineRaidSpec
     inputs: RaidInputs
     machine: Machine
-    status: dict[str, Any] = field(default_factory=dict)
+    status: MachineRaidStatus = field(default_factory=MachineRaidStatus)
     actions: list[str] = field(default_factory=list)
 
     @property
@@ -192,8 +191,8 @@ class _Pass:
     def name(self) -> str:
         return raid_name(self.inputs.name, self.spec)
 
-    def wait(self, reason: str, message: str) -> NotReady:
-        return NotReady(Outcome.waiting(reason, message, self.status, retry_after=SLOW, actions=self.actions))
+    def wait(self, reason: Reason, message: str) -> NotReady:
+        return NotReady(Outcome.waiting(reason, message, self.status, retry=Wait.SLOW, actions=self.actions))
 
     def require_ready(self, pending: str) -> None:
         if not self.machine.ready:
@@ -201,7 +200,8 @@ class _Pass:
 
     async def run(self) -> Outcome:
         spec, name, where = self.spec, self.name, self.where
-        self.status.update(systemId=self.sid, machineStatus=self.machine.status_name)
+        self.status.system_id = self.sid
+        self.status.machine_status = self.machine.status_name
         inventory = Inventory(await self.client.list_block_devices(self.sid))
         found = find_raid(
             await self.client.list_raids(self.sid),
@@ -213,7 +213,7 @@ class _Pass:
         if found.conflict is not None or (found.raid is None and _name_taken(inventory, name, None)):
             what = f"{WHAT} {name}" if found.conflict is not None else f"block device {name}"
             raise self.wait(
-                "NameConflict",
+                reasons.NAME_CONFLICT,
                 f"{what} already exists on machine {where} and was not created by "
                 "this object; nothing was changed. Set spec.adopt: true to manage that RAID, or "
                 "choose another spec.raidName",
@@ -223,7 +223,7 @@ class _Pass:
             self.actions.append(f"adopted existing {WHAT} {raid.name} on {where}")
         if raid is not None and raid.level != spec.level:
             raise self.wait(
-                "LevelMismatch",
+                reasons.LEVEL_MISMATCH,
                 f"{WHAT} {raid.name} on {where} is {raid.level} but spec.level is "
                 f"{spec.level}; MAAS cannot change the level of a RAID: delete this object and "
                 "create one with the level you want",
@@ -235,11 +235,9 @@ class _Pass:
         expected = expected_size(
             spec.level, [d.size for d in resolution.active], [d.size for d in resolution.spare]
         )
-        self.status.update(
-            expectedSize=expected,
-            devices=[d.status() for d in resolution.active],
-            spareDevices=[d.status() for d in resolution.spare],
-        )
+        self.status.expected_size = expected
+        self.status.devices = [d.status() for d in resolution.active]
+        self.status.spare_devices = [d.status() for d in resolution.spare]
         try:
             if raid is None:
                 raid = await self._create(resolution, expected)
@@ -247,21 +245,21 @@ class _Pass:
                 raid = await self._converge_members(raid, resolution)
                 if _name_taken(inventory, name, raid):
                     raise self.wait(
-                        "NameConflict",
+                        reasons.NAME_CONFLICT,
                         f"cannot rename {WHAT} {raid.name} to {name}: block device "
                         f"{name} already exists on machine {where}; choose another spec.raidName",
                     )
                 raid = await self._rename(raid)
             raid = await self._converge_filesystem(raid)
-        except MaasStateConflict as exc:
+        except BackendConflict as exc:
             # The machine left Ready between the read and the write.
             raise self.wait(
-                "MachineNotReady", f"machine {where} is not Ready any more: {exc.message}"
+                reasons.MACHINE_NOT_READY, f"machine {where} is not Ready any more: {exc.message}"
             ) from exc
-        self.status.update(raid_status(raid))
+        set_raid_status(self.status, raid)
         if spec.filesystem is not None or self.inputs.applied_filesystem:
             fs = raid.virtual_device.filesystem if raid.virtual_device else None
-            self.status["filesystem"] = filesystem_status(fs) if spec.filesystem is not None else None
+            self.status.filesystem = filesystem_status(fs) if spec.filesystem is not None else None
         message = f"{spec.level} {WHAT} {raid.name} on {where} matches the spec ({human_size(raid.size)})"
         return Outcome.done(message, self.status, self.actions)
 
@@ -270,7 +268,7 @@ class _Pass:
         smallest = min(resolution.active + resolution.spare, key=lambda d: d.size)
         if expected < MIN_ARRAY_SIZE:
             raise self.wait(
-                "DeviceTooSmall",
+                reasons.DEVICE_TOO_SMALL,
                 f"{spec.level} from these devices would hold only "
                 f"{max(expected, 0)} bytes (the smallest is {smallest.name}); MAAS needs at least "
                 "4 MiB: choose larger devices",
@@ -382,7 +380,7 @@ async def finalize(client: MaasClient, spec: MachineRaidSpec, inputs: RaidInputs
     try:
         machine = await resolve_machine(client, spec.machine)
     except NotReady:
-        return Outcome.done(f"machine {_selector(spec.machine)} no longer exists in MAAS", {}, [])
+        return Outcome.done(f"machine {_selector(spec.machine)} no longer exists in MAAS", None, [])
     found = find_raid(
         await client.list_raids(machine.system_id),
         uuids=[u for u in (spec.uuid, inputs.uid) if u],
@@ -392,27 +390,27 @@ async def finalize(client: MaasClient, spec: MachineRaidSpec, inputs: RaidInputs
     )
     raid, where = found.raid, machine.describe()
     if raid is None:
-        return Outcome.done(f"{WHAT} {name} on {where} is gone", {}, [])
+        return Outcome.done(f"{WHAT} {name} on {where} is gone", None, [])
     if spec.deletion_policy == "Retain":
         return Outcome.done(
             f"{WHAT} {raid.name} on {where} retained",
-            {},
+            None,
             [f"kept {WHAT} {raid.name} on {where} (deletionPolicy Retain)"],
         )
     if not machine.ready:
         state = machine.status_name or f"status {machine.status}"
         return Outcome.waiting(
-            "MachineNotReady",
+            reasons.MACHINE_NOT_READY,
             f"cannot delete {WHAT} {raid.name}: machine {where} is "
             f"{state}, not Ready; release it in MAAS, or set deletionPolicy: Retain to "
             "keep the RAID",
-            retry_after=SLOW,
+            retry=Wait.SLOW,
         )
     try:
         deleted = await client.delete_raid(machine.system_id, raid.id)
-    except MaasStateConflict as exc:
+    except BackendConflict as exc:
         return Outcome.waiting(
-            "MachineNotReady", f"cannot delete {WHAT} {raid.name}: {exc.message}", retry_after=SLOW
+            reasons.MACHINE_NOT_READY, f"cannot delete {WHAT} {raid.name}: {exc.message}", retry=Wait.SLOW
         )
     actions = [f"deleted {WHAT} {raid.name} on {where}"] if deleted else []
-    return Outcome.done(f"{WHAT} {raid.name} on {where} deleted", {}, actions)
+    return Outcome.done(f"{WHAT} {raid.name} on {where} deleted", None, actions)

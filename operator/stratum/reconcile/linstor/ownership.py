@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import enum
 
+from stratum.reconcile import reasons
+from stratum.reconcile.reasons import Reason
+
 OWNER_PROP = "Aux/stratum.dev/owner"
 MANAGED_PROP = "Aux/stratum.dev/managed"
 # LINSTOR ignores properties on resource-group create, so the group is created with this
@@ -30,6 +33,10 @@ def claim(props: dict[str, str], uid: str, adopt: bool, description: str | None 
     if owner:
         return Claim.OWNED_ELSEWHERE
     return Claim.ADOPT if adopt else Claim.CONFLICT
+
+
+def conflict_reason(claimed: Claim) -> Reason:
+    return reasons.NAME_CONFLICT if claimed is Claim.CONFLICT else reasons.ALREADY_OWNED
 
 
 def conflict_message(what: str, name: str, claimed: Claim) -> str:

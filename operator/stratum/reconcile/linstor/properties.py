@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from stratum.reconcile.ownership import MANAGED_PROP, OWNER_PROP
+from stratum.reconcile.linstor.ownership import MANAGED_PROP, OWNER_PROP
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from stratum.reconcile.raid_capacity import MAAS_MIN_ACTIVE
+from stratum.reconcile.maas.capacity import MAAS_MIN_ACTIVE
 
 K = TypeVar("K", bound=Hashable)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stratum.api.maas import FilesystemSpec
+from stratum.api.maas import FilesystemSpec, FilesystemStatus
 from stratum.clients.maas.models import Filesystem
 
 NO_MOUNT_POINT = {"swap"}
@@ -60,13 +60,12 @@ def plan_filesystem(
     return [] if same_point and same_options else [mount]
 
 
-def filesystem_status(observed: Filesystem | None) -> dict[str, Any] | None:
+def filesystem_status(observed: Filesystem | None) -> FilesystemStatus | None:
     if observed is None:
         return None
-    status = {
-        "fstype": observed.fstype,
-        "uuid": observed.uuid,
-        "mountPoint": observed.mount_point,
-        "mountOptions": observed.mount_options,
-    }
-    return {k: v for k, v in status.items() if v}
+    return FilesystemStatus(
+        fstype=observed.fstype or None,
+        uuid=observed.uuid or None,
+        mount_point=observed.mount_point or None,
+        mount_options=observed.mount_options or None,
+    )

@@ -50,13 +50,3 @@ def expected_size(level: str, active: Sequence[int], spares: Sequence[int] = ())
     if level == "raid-10" and members and min(members) > 0:
         return min(members) * len(active) // 2 - SUPERBLOCK_OVERHEAD
     return math.floor(raid_size(level, active, spares))
-
-
-def level_problem(level: str, active: int, spares: int) -> str | None:
-    """Why MAAS would refuse an array with these counts, or None."""
-    if level == "raid-0" and spares:
-        return "raid-0 cannot have spare devices"
-    minimum = MAAS_MIN_ACTIVE[level]
-    if active < minimum:
-        return f"{level} needs at least {minimum} active devices"
-    return None

@@ -5,21 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from stratum.api.linstor import Placement, ResourceGroupSpec, VolumeGroup
+from stratum.api.linstor import MaxVolumeSize, Placement, ResourceGroupSpec, ResourceGroupStatus, VolumeGroup
 from stratum.clients.linstor import LinstorClient, LinstorError
 from stratum.clients.linstor import apicallrc as rc
-from stratum.clients.linstor.models import ResourceGroup, SelectFilter
+from stratum.clients.linstor.models import MaxVolumeSizeCandidate, ResourceGroup, SelectFilter
 from stratum.clients.linstor.models import VolumeGroup as ObservedVolumeGroup
-from stratum.reconcile.outcome import SLOW, Outcome
-from stratum.reconcile.ownership import (
+from stratum.reconcile import reasons
+from stratum.reconcile.linstor.ownership import (
     MANAGED_PROP,
     OWNER_PROP,
     Claim,
     claim,
     conflict_message,
+    conflict_reason,
     creation_marker,
 )
-from stratum.reconcile.properties import PropsChange, marker_props, plan_props
+from stratum.reconcile.linstor.properties import PropsChange, marker_props, plan_props
+from stratum.reconcile.outcome import Outcome, Wait
 from stratum.reconcile.quantities import kib_to_quantity
 
 WHAT = "LINSTOR resource group"
@@ -140,21 +142,19 @@ def plan_volume_groups(
     return actions
 
 
-def max_volume_status(candidates: list[Any]) -> dict[str, Any]:
+def set_max_volume_status(status: ResourceGroupStatus, candidates: list[MaxVolumeSizeCandidate]) -> None:
     if not candidates:
-        return {}
+        return
     best = max(candidates, key=lambda c: c.max_volume_size_kib)
-    return {
-        "maxVolumeSize": kib_to_quantity(best.max_volume_size_kib),
-        "maxVolumeSizeCandidates": [
-            {
-                "storagePool": c.storage_pool,
-                "maxVolumeSize": kib_to_quantity(c.max_volume_size_kib),
-                "nodeNames": list(c.node_names),
-            }
-            for c in candidates
-        ],
-    }
+    status.max_volume_size = kib_to_quantity(best.max_volume_size_kib)
+    status.max_volume_size_candidates = [
+        MaxVolumeSize(
+            storage_pool=c.storage_pool,
+            max_volume_size=kib_to_quantity(c.max_volume_size_kib),
+            node_names=list(c.node_names),
+        )
+        for c in candidates
+    ]
 
 
 # ------------------------------------------------------------------------------------ I/O
@@ -162,7 +162,7 @@ def max_volume_status(candidates: list[Any]) -> dict[str, Any]:
 
 async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGroupSpec) -> Outcome:
     group = linstor_name(name, spec)
-    status: dict[str, Any] = {"linstorName": group}
+    status = ResourceGroupStatus(linstor_name=group)
     actions: list[str] = []
     observed = await client.get_resource_group(group)
     if observed is None:
@@ -173,12 +173,13 @@ async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGr
         observed = await client.get_resource_group(group)
         if observed is None:
             return Outcome.waiting(
-                "Creating", f"{WHAT} {group} was created but is not listed yet", status, actions=actions
+                reasons.CREATING, f"{WHAT} {group} was created but is not listed yet", status, actions=actions
             )
     claimed = claim(observed.props, uid, spec.adopt, observed.description)
     if claimed in (Claim.CONFLICT, Claim.OWNED_ELSEWHERE):
-        reason = "NameConflict" if claimed is Claim.CONFLICT else "AlreadyOwned"
-        return Outcome.waiting(reason, conflict_message(WHAT, group, claimed), {}, retry_after=SLOW)
+        return Outcome.waiting(
+            conflict_reason(claimed), conflict_message(WHAT, group, claimed), retry=Wait.SLOW
+        )
     if claimed is Claim.ADOPT:
         actions.append(f"adopted existing {WHAT} {group}")
 
@@ -204,10 +205,10 @@ async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGr
 
     try:
         sizes = await client.query_max_volume_size(group)
-        status.update(max_volume_status(sizes.candidates))
+        set_max_volume_status(status, sizes.candidates)
     except LinstorError as exc:
         # No candidate pool right now is information, not a failure of the group.
-        status["maxVolumeSize"] = None
+        status.max_volume_size = None
         return Outcome.done(
             f"{WHAT} {group} is in place; no storage pool can hold a volume now: {exc.message}",
             status,
@@ -221,21 +222,21 @@ async def finalize(client: LinstorClient, name: str, uid: str, spec: ResourceGro
     group = linstor_name(name, spec)
     observed = await client.get_resource_group(group)
     if observed is None:
-        return Outcome.done(f"{WHAT} {group} is gone", {}, [])
+        return Outcome.done(f"{WHAT} {group} is gone", None, [])
     if claim(observed.props, uid, False, observed.description) is not Claim.OURS:
-        return Outcome.done(f"{WHAT} {group} was not ours; left in place", {}, [])
+        return Outcome.done(f"{WHAT} {group} was not ours; left in place", None, [])
     if spec.deletion_policy == "Retain":
         await client.modify_resource_group(group, delete_props=[OWNER_PROP, MANAGED_PROP])
-        return Outcome.done(f"{WHAT} {group} retained", {}, [f"released {WHAT} {group} (Retain)"])
+        return Outcome.done(f"{WHAT} {group} retained", None, [f"released {WHAT} {group} (Retain)"])
     try:
         await client.delete_resource_group(group)
     except LinstorError as exc:
         if exc.has_code(rc.FAIL_EXISTS_RSC_DFN):
             return Outcome.waiting(
-                "InUse",
+                reasons.IN_USE,
                 f"{WHAT} {group} still has resources; delete the Resources "
                 "of this group first (deletion continues when they are gone)",
-                retry_after=SLOW / 3,
+                retry=Wait.DELETION,
             )
         raise
-    return Outcome.done(f"{WHAT} {group} deleted", {}, [f"deleted {WHAT} {group}"])
+    return Outcome.done(f"{WHAT} {group} deleted", None, [f"deleted {WHAT} {group}"])

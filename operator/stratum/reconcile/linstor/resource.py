@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
-from stratum.api.linstor import ResourceSpec
+from stratum.api.linstor import ReplicaStatus, ResourceSpec, ResourceStatus, RollbackStatus, VolumeStatus
 from stratum.clients.linstor import LinstorClient, LinstorError
 from stratum.clients.linstor import apicallrc as rc
 from stratum.clients.linstor.models import Resource, ResourceDefinition
-from stratum.reconcile.outcome import SLOW, SOON, WAIT, Outcome
-from stratum.reconcile.ownership import MANAGED_PROP, OWNER_PROP, Claim, claim, conflict_message
-from stratum.reconcile.properties import PropsChange, marker_props, plan_props
+from stratum.reconcile import reasons
+from stratum.reconcile.linstor.ownership import (
+    MANAGED_PROP,
+    OWNER_PROP,
+    Claim,
+    claim,
+    conflict_message,
+    conflict_reason,
+)
+from stratum.reconcile.linstor.properties import PropsChange, marker_props, plan_props
+from stratum.reconcile.linstor.refs import GroupRef, SnapshotRef
+from stratum.reconcile.outcome import Outcome, Wait
 from stratum.reconcile.quantities import kib_to_quantity, quantity_kib
-from stratum.reconcile.refs import GroupRef, SnapshotRef
 
 WHAT = "LINSTOR resource"
 ALLOW_TWO_PRIMARIES = "DrbdOptions/Net/allow-two-primaries"
@@ -95,41 +102,42 @@ def plan_resource(
     return plan
 
 
-def volume_status(rd: ResourceDefinition, resources: list[Resource]) -> list[dict[str, Any]]:
+def volume_status(rd: ResourceDefinition, resources: list[Resource]) -> list[VolumeStatus]:
     out = []
     for vd in sorted(rd.volume_definitions, key=lambda v: v.volume_number):
-        entry: dict[str, Any] = {"number": vd.volume_number, "size": kib_to_quantity(vd.size_kib)}
+        device_path: str | None = None
         minor = vd.minor
         for rsc in resources:
             for vol in rsc.volumes:
                 if vol.volume_number == vd.volume_number:
-                    entry.setdefault("devicePath", vol.device_path)
+                    device_path = device_path or vol.device_path
                     minor = minor if minor is not None else vol.minor
-        if minor is not None:
-            entry["minor"] = minor
-        out.append({k: v for k, v in entry.items() if v is not None})
+        out.append(
+            VolumeStatus(
+                number=vd.volume_number,
+                size=kib_to_quantity(vd.size_kib),
+                device_path=device_path,
+                minor=minor,
+            )
+        )
     return out
 
 
-def replica_status(resources: list[Resource]) -> list[dict[str, Any]]:
+def replica_status(resources: list[Resource]) -> list[ReplicaStatus]:
     out = []
     for rsc in sorted(resources, key=lambda r: r.node_name):
         if rsc.deleting:
             continue
         states = [v.state.disk_state for v in rsc.volumes if v.state.disk_state]
-        entry: dict[str, Any] = {
-            "node": rsc.node_name,
-            "diskless": rsc.diskless,
-            "tieBreaker": rsc.tie_breaker,
-        }
-        if states:
-            entry["state"] = states[0] if len(set(states)) == 1 else ",".join(states)
-        out.append(entry)
+        state = (states[0] if len(set(states)) == 1 else ",".join(states)) if states else None
+        out.append(
+            ReplicaStatus(node=rsc.node_name, diskless=rsc.diskless, tie_breaker=rsc.tie_breaker, state=state)
+        )
     return out
 
 
-def rollback_due(spec: ResourceSpec, last: dict[str, Any] | None) -> bool:
-    return spec.rollback is not None and (last or {}).get("requestId") != spec.rollback.request_id
+def rollback_due(spec: ResourceSpec, last: RollbackStatus | None) -> bool:
+    return spec.rollback is not None and (last.request_id if last else None) != spec.rollback.request_id
 
 
 def now() -> str:
@@ -148,7 +156,7 @@ class ResourceInputs:
     group: GroupRef | None
     restore_snapshot: SnapshotRef | None = None
     rollback_snapshot: SnapshotRef | None = None
-    last_rollback: dict[str, Any] | None = None
+    last_rollback: RollbackStatus | None = None
 
 
 async def _create(client: LinstorClient, spec: ResourceSpec, inp: ResourceInputs, rsc: str) -> Outcome | None:
@@ -157,19 +165,19 @@ async def _create(client: LinstorClient, spec: ResourceSpec, inp: ResourceInputs
     if group is None or not group.ready:
         state = "does not exist" if group is None else "is not Ready"
         return Outcome.waiting(
-            "WaitingForResourceGroup",
+            reasons.WAITING_FOR_RESOURCE_GROUP,
             f"ResourceGroup {spec.resource_group} {state}; the resource is created once it is Ready",
-            {"linstorName": rsc},
+            ResourceStatus(linstor_name=rsc),
         )
     props = {**desired_props(spec), **marker_props(inp.uid, desired_props(spec))}
     if spec.restore_from is not None:
         snap = inp.restore_snapshot
         if snap is None or not snap.ready or not snap.resource_linstor_name:
             return Outcome.waiting(
-                "WaitingForSnapshot",
+                reasons.WAITING_FOR_SNAPSHOT,
                 f"Snapshot {spec.restore_from.snapshot} is not Ready yet; the resource is "
                 "restored from it once it is",
-                {"linstorName": rsc},
+                ResourceStatus(linstor_name=rsc),
             )
         await client.create_resource_definition(rsc, group=group.linstor_name, props=props)
         return None
@@ -191,7 +199,7 @@ async def _restore(
     snap = inp.restore_snapshot
     if snap is None or not snap.resource_linstor_name:
         wanted = spec.restore_from.snapshot if spec.restore_from else "?"
-        return Outcome.waiting("WaitingForSnapshot", f"Snapshot {wanted} is not available", {})
+        return Outcome.waiting(reasons.WAITING_FOR_SNAPSHOT, f"Snapshot {wanted} is not available")
     source = snap.resource_linstor_name
     if not rd.volume_definitions:
         await client.restore_volume_definitions(source, snap.linstor_name, rd.name)
@@ -219,17 +227,18 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
         rd = await client.get_resource_definition(rsc)
         if rd is None:
             return Outcome.waiting(
-                "Creating",
+                reasons.CREATING,
                 f"{WHAT} {rsc} is not listed yet",
-                {"linstorName": rsc},
-                retry_after=SOON,
+                ResourceStatus(linstor_name=rsc),
+                retry=Wait.SOON,
                 actions=actions,
             )
 
     claimed = claim(rd.props, inp.uid, spec.adopt)
     if claimed in (Claim.CONFLICT, Claim.OWNED_ELSEWHERE):
-        reason = "NameConflict" if claimed is Claim.CONFLICT else "AlreadyOwned"
-        return Outcome.waiting(reason, conflict_message(WHAT, rsc, claimed), {}, retry_after=SLOW)
+        return Outcome.waiting(
+            conflict_reason(claimed), conflict_message(WHAT, rsc, claimed), retry=Wait.SLOW
+        )
     if claimed is Claim.ADOPT:
         actions.append(f"adopted existing {WHAT} {rsc}")
 
@@ -245,9 +254,9 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
     plan = plan_resource(spec, rd, resources, inp.uid, place_count)
     await _apply(client, rsc, plan, actions)
 
-    status: dict[str, Any] = {"linstorName": rsc, "resourceGroup": rd.resource_group_name}
+    status = ResourceStatus(linstor_name=rsc, resource_group=rd.resource_group_name)
     if inp.last_rollback:
-        status["lastRollback"] = inp.last_rollback
+        status.last_rollback = inp.last_rollback
     rolled_back = False
     if rollback_due(spec, inp.last_rollback):
         waiting = await _rollback(client, spec, inp, rsc=rsc, status=status, actions=actions)
@@ -259,20 +268,18 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
     if plan.changes or rolled_back:
         rd = await client.get_resource_definition(rsc) or rd
         resources = await client.list_resources([rsc])
-    status["volumes"] = volume_status(rd, resources)
-    status["replicas"] = replica_status(resources)
+    status.volumes = volume_status(rd, resources)
+    status.replicas = replica_status(resources)
     missing = _unmet(spec, resources)
     if missing:
-        return Outcome.waiting(
-            "Placing", f"{WHAT} {rsc}: {missing}", status, retry_after=WAIT, actions=actions
-        )
+        return Outcome.waiting(reasons.PLACING, f"{WHAT} {rsc}: {missing}", status, actions=actions)
     if plan.oversized:
         return Outcome.done(
             f"{WHAT} {rsc} is larger than the spec asks for volume(s) "
             f"{plan.oversized}; LINSTOR volumes cannot shrink",
             status,
             actions,
-            reason="LargerThanSpec",
+            reason=reasons.LARGER_THAN_SPEC,
         )
     return Outcome.done(f"{WHAT} {rsc} matches the spec", status, actions)
 
@@ -309,32 +316,30 @@ async def _rollback(
     inp: ResourceInputs,
     *,
     rsc: str,
-    status: dict[str, Any],
+    status: ResourceStatus,
     actions: list[str],
 ) -> Outcome | None:
     assert spec.rollback is not None
     snap = inp.rollback_snapshot
     if snap is None or not snap.ready:
         return Outcome.waiting(
-            "WaitingForSnapshot",
+            reasons.WAITING_FOR_SNAPSHOT,
             f"rollback {spec.rollback.request_id}: Snapshot {spec.rollback.snapshot} is not Ready",
             status,
         )
     if (snap.resource_linstor_name or "").casefold() != rsc.casefold():
         return Outcome.waiting(
-            "InvalidRollback",
+            reasons.INVALID_ROLLBACK,
             f"rollback {spec.rollback.request_id}: Snapshot "
             f"{spec.rollback.snapshot} is of resource {snap.resource_linstor_name}, not "
             f"{rsc}; point spec.rollback.snapshot at a snapshot of this resource",
             status,
-            retry_after=SLOW,
+            retry=Wait.SLOW,
         )
     await client.rollback(rsc, snap.linstor_name)
-    status["lastRollback"] = {
-        "requestId": spec.rollback.request_id,
-        "snapshot": spec.rollback.snapshot,
-        "completedAt": now(),
-    }
+    status.last_rollback = RollbackStatus(
+        request_id=spec.rollback.request_id, snapshot=spec.rollback.snapshot, completed_at=now()
+    )
     actions.append(f"rolled {rsc} back to snapshot {snap.linstor_name}")
     return None
 
@@ -357,25 +362,27 @@ async def finalize(client: LinstorClient, spec: ResourceSpec, name: str, uid: st
     rsc = linstor_name(name, spec)
     rd = await client.get_resource_definition(rsc)
     if rd is None:
-        return Outcome.done(f"{WHAT} {rsc} is gone", {}, [])
+        return Outcome.done(f"{WHAT} {rsc} is gone", None, [])
     if claim(rd.props, uid, False) is not Claim.OURS:
-        return Outcome.done(f"{WHAT} {rsc} was not ours; left in place", {}, [])
+        return Outcome.done(f"{WHAT} {rsc} was not ours; left in place", None, [])
     if spec.deletion_policy == "Retain":
         await client.modify_resource_definition(
             rsc, override_props={}, delete_props=[OWNER_PROP, MANAGED_PROP]
         )
-        return Outcome.done(f"{WHAT} {rsc} retained", {}, [f"released {WHAT} {rsc} (Retain)"])
+        return Outcome.done(f"{WHAT} {rsc} retained", None, [f"released {WHAT} {rsc} (Retain)"])
     try:
         await client.delete_resource_definition(rsc)
     except LinstorError as exc:
         if exc.has_code(rc.FAIL_EXISTS_SNAPSHOT_DFN):
             return Outcome.waiting(
-                "HasSnapshots",
+                reasons.HAS_SNAPSHOTS,
                 f"{WHAT} {rsc} still has snapshots; delete its Snapshot "
                 "objects (or the LINSTOR snapshots of retained ones) first",
-                retry_after=SLOW / 3,
+                retry=Wait.DELETION,
             )
         if exc.has_code(rc.FAIL_IN_USE):
-            return Outcome.waiting("InUse", f"{WHAT} {rsc} is in use: {exc.message}", retry_after=SLOW / 3)
+            return Outcome.waiting(
+                reasons.IN_USE, f"{WHAT} {rsc} is in use: {exc.message}", retry=Wait.DELETION
+            )
         raise
-    return Outcome.done(f"{WHAT} {rsc} deleted", {}, [f"deleted {WHAT} {rsc}"])
+    return Outcome.done(f"{WHAT} {rsc} deleted", None, [f"deleted {WHAT} {rsc}"])

@@ -1,0 +1,1 @@
+"""LINSTOR kinds: ResourceGroup, Resource, Snapshot."""

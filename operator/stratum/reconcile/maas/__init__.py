@@ -1,0 +1,1 @@
+"""MAAS kinds: MachineRaid."""

@@ -1,0 +1,95 @@
+"""The LINSTOR kinds' status, as declared in their CRDs, against what the passes write: every
+declared field is written by some pass of a full lifecycle, and nothing undeclared is."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from stratum.api import crds
+from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, SnapshotSpec
+from stratum.clients.linstor import LinstorClient, LinstorConfig
+from stratum.clients.retry import RetryPolicy
+from stratum.reconcile.linstor import resource, resourcegroup, snapshot
+from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
+from stratum.reconcile.outcome import Outcome, status_patch
+from stratum.sim.linstor import LinstorSim
+from support.status_paths import declared, written
+
+SEED = {
+    "version": "1.33.2",
+    "nodes": [
+        {
+            "name": f"n{i}",
+            "storagePools": [
+                {"name": "thin", "provider": "LVM_THIN", "capacityKib": 104857600, "freeKib": 104857600}
+            ],
+        }
+        for i in (1, 2, 3)
+    ],
+}
+
+
+@pytest.fixture
+def sim() -> Iterator[LinstorSim]:
+    with LinstorSim(seed=SEED) as running:
+        yield running
+
+
+@pytest.fixture
+async def client(sim: LinstorSim) -> AsyncIterator[LinstorClient]:
+    retry = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01)
+    async with LinstorClient(LinstorConfig(controllers=(sim.url,)), retry=retry) as linstor:
+        yield linstor
+
+
+def paths(*outcomes: Outcome) -> set[str]:
+    found: set[str] = set()
+    for outcome in outcomes:
+        assert outcome.ready, outcome.message
+        found |= written(status_patch(outcome.status))
+    return found
+
+
+def assert_matches(kind: crds.Kind, found: set[str]) -> None:
+    wanted = declared(kind)
+    assert wanted - found == set(), f"{kind.kind}: declared but never written"
+    # A null removes a whole field, so a written prefix of a declared path is fine too.
+    undeclared = {p for p in found if not any(w == p or w.startswith(f"{p}.") for w in wanted)}
+    assert undeclared == set(), f"{kind.kind}: written but not declared"
+
+
+async def test_every_declared_status_field_is_written_and_nothing_else(client: LinstorClient) -> None:
+    group_spec = ResourceGroupSpec.model_validate({"placement": {"placeCount": 2, "storagePools": ["thin"]}})
+    group = await resourcegroup.reconcile(client, "rg1", "uid-rg1", group_spec)
+    assert_matches(crds.RESOURCE_GROUP, paths(group))
+
+    ref = GroupRef(linstor_name="rg1", ready=True, place_count=2)
+    body = {"resourceGroup": "rg1", "volumes": [{"size": "1Gi"}], "disklessNodes": ["n3"]}
+    spec = ResourceSpec.model_validate(body)
+    inputs = resource.ResourceInputs(name="r1", uid="uid-r1", group=ref)
+    created = await resource.reconcile(client, spec, inputs)
+    snap = await snapshot.reconcile(
+        client,
+        "s1",
+        "uid-s1",
+        spec=SnapshotSpec(resource="r1"),
+        resource=ResourceRef(linstor_name="r1", exists=True),
+        recorded=None,
+    )
+    assert_matches(crds.SNAPSHOT, paths(snap))
+
+    rollback = ResourceSpec.model_validate({**body, "rollback": {"snapshot": "s1", "requestId": "1"}})
+    rolled_back = await resource.reconcile(
+        client,
+        rollback,
+        resource.ResourceInputs(
+            name="r1",
+            uid="uid-r1",
+            group=ref,
+            rollback_snapshot=SnapshotRef(linstor_name="s1", resource_linstor_name="r1", ready=True),
+        ),
+    )
+    assert rolled_back.actions == ["rolled r1 back to snapshot s1"]
+    assert_matches(crds.RESOURCE, paths(created, rolled_back))

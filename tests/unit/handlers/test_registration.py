@@ -1,0 +1,94 @@
+"""The kopf registrations are built from OperatorSettings when `stratum run` starts, so the drift
+interval is the one the flag gave (never a value read at import), and each kind gets the same
+set of handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+import pytest
+from fakes import body, record_events, runtime
+
+from stratum.api import crds
+from stratum.clients.linstor import LinstorClient, LinstorConfig
+from stratum.handlers import linstor
+from stratum.handlers.main import build_registry
+from stratum.handlers.registration import Call
+from stratum.handlers.settings import FINALIZER, OperatorSettings
+from stratum.reconcile.linstor.refs import GroupRef
+
+
+def registered(settings: OperatorSettings) -> kopf.OperatorRegistry:
+    return build_registry(settings, kopf.OperatorRegistry())
+
+
+def test_timers_take_their_interval_from_the_settings() -> None:
+    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0))
+    timers = list(registry._spawning.get_all_handlers())
+    assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in crds.KINDS)
+    assert {(t.interval, t.initial_delay, t.idle) for t in timers} == {(7.5, 7.5, 1.0)}
+    assert sorted(t.id for t in registered(OperatorSettings())._spawning.get_all_handlers()) == sorted(
+        t.id for t in timers
+    )
+    assert {t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()} == {60.0}
+
+
+def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finalizer() -> None:
+    registry = registered(OperatorSettings())
+    ids = [h.id for h in registry._changing.get_all_handlers()]
+    for kind in crds.KINDS:
+        assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
+        assert ids.count(f"delete_{kind.singular}") == 1
+    assert len(registry._indexing.get_all_handlers()) == 3  # group, resource, snapshot indexes
+    assert [h.id for h in registry._activities.get_all_handlers()] == ["register_startup.<locals>.configure"]
+
+
+async def test_startup_applies_the_settings_to_kopf() -> None:
+    registry = registered(OperatorSettings(kopf_error_backoff=9, request_timeout=33))
+    (startup,) = registry._activities.get_all_handlers()
+    kopf_settings = kopf.OperatorSettings()
+    await startup.fn(settings=kopf_settings)
+    assert kopf_settings.persistence.finalizer == FINALIZER
+    assert kopf_settings.execution.default_backoff == 9
+    assert kopf_settings.networking.request_timeout == 33
+    assert kopf_settings.queueing.worker_limit is None
+
+
+async def test_the_change_handler_runs_a_pass_and_patches_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Snapshot handler waits for its Resource (found through the index) without a backend call."""
+    record_events(monkeypatch)
+    registry = registered(OperatorSettings())
+    (handler,) = [
+        h
+        for h in registry._changing.get_all_handlers()
+        if h.id == "reconcile_snapshot" and h.reason == "create"
+    ]
+    patch = kopf.Patch()
+    snapshot = body(name="s1")
+    rt = runtime()
+    rt.clients.add(linstor.CLIENT, LinstorClient(LinstorConfig()))  # never called: nothing to read yet
+    indexes: dict[str, Any] = {"resource_index": {}}
+    with pytest.raises(kopf.TemporaryError) as caught:
+        await handler.fn(
+            body=snapshot,
+            spec={"resource": "r1"},
+            status={},
+            patch=patch,
+            memo=kopf.Memo(runtime=rt),
+            retry=0,
+            **indexes,
+        )
+    assert caught.value.delay == OperatorSettings().delays.wait
+    (ready,) = [c for c in patch.status["conditions"] if c["type"] == "Ready"]
+    assert (ready["status"], ready["reason"]) == ("False", "WaitingForResource")
+    await rt.clients.close()
+
+
+def test_a_call_reads_typed_values_from_the_indexes() -> None:
+    ref = GroupRef(linstor_name="rg1", ready=True, place_count=2)
+    call = Call(body(), {}, {}, kopf.Memo(runtime=runtime()), {"resourcegroup_index": {"rg1": [ref]}})
+    assert call.index("resourcegroup_index", "rg1", GroupRef) is ref
+    assert call.index("resourcegroup_index", "other", GroupRef) is None
+    with pytest.raises(TypeError, match="GroupRef"):
+        call.index("resourcegroup_index", "rg1", str)
