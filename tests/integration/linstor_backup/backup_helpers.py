@@ -108,7 +108,9 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None, **params: Any) -> Reply:
         resp = self.client.request(method, path, json=body, params=params or None)
-        data = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else resp.text
+        data = (
+            resp.json() if resp.headers.get("content-type", "").startswith("application/json") else resp.text
+        )
         return Reply(resp.status_code, data)
 
     def get(self, path: str, **params: Any) -> Reply:

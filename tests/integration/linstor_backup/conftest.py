@@ -12,6 +12,7 @@ from backup_helpers import Api, S3Server, bucket_keys, seed
 
 from stratum.sim.linstor import LinstorSim
 
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     server = S3Server.start(Path(tmp_path_factory.mktemp("s3server")))

@@ -81,7 +81,9 @@ def test_remote_that_cannot_be_reached_is_refused(cluster_a: Api, s3_server: S3S
     refused = cluster_a.post("/v1/remotes/s3", body)
     assert refused.status == 500 and errors(refused.body) == [FAIL_UNKNOWN_ERROR]
     assert "could not be reached" in refused.body[0]["message"]
-    missing_bucket = cluster_a.post("/v1/remotes/s3", {**body, "secret_key": s3_server.secret_key, "bucket": "nope"})
+    missing_bucket = cluster_a.post(
+        "/v1/remotes/s3", {**body, "secret_key": s3_server.secret_key, "bucket": "nope"}
+    )
     assert missing_bucket.status == 500 and errors(missing_bucket.body) == [FAIL_UNKNOWN_ERROR]
     incomplete = cluster_a.post("/v1/remotes/s3", {"remote_name": "x", "endpoint": s3_server.endpoint})
     assert incomplete.status == 500 and errors(incomplete.body) == [FAIL_INVLD_BACKUP_CONFIG]

@@ -42,7 +42,7 @@ KEY_S3_SUFFIX = "S3KeySuffix"
 SHIPPING = "Shipping"
 SUCCESS = "Success"
 FAILED = "Failed"
-ABORTED = "Aborted"
+ABORTING = "Aborting"
 
 
 def source_namespc(remote: str) -> str:

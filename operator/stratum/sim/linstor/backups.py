@@ -242,6 +242,12 @@ async def _ship(
     except S3Error:
         if snap is not None:
             snap.props[status_key] = B.FAILED
+    except asyncio.CancelledError:
+        # Aborted: the satellite aborts the upload, then the controller deletes the snapshot
+        # (CtrlBackupShippingAbortHandler.abortBackupShippings).
+        if rd is not None and snap is not None:
+            rd.snapshots.pop(key(snap.name), None)
+        raise
     finally:
         state.backup.shipments.pop((key(plan.rsc), key(shipment.snap_name)), None)
 
@@ -304,14 +310,11 @@ async def list_backups(state: State, remote_name: str, rsc_filter: str, snap_fil
         keys_ahead = {meta_name.volume(v.number).key for v in snap.vds}
         linstor[first.key] = _from_volume_key(state, first, keys_ahead, used, remote.name)
         used.add(first.key)
-    return (
-        {"linstor": linstor, "other": {"files": sorted(keys - used)}} if linstor else _other_only(keys - used)
-    )
-
-
-def _other_only(files: set[str]) -> dict[str, Any]:
-    # BackupList is NON_EMPTY: an empty `linstor` map is left out, `other` is always there.
-    return {"other": {"files": sorted(files)}} if files else {"other": {}}
+    # BackupList and BackupOther are NON_EMPTY: an empty map or list is left out, `other` is always there.
+    files = sorted(keys - used)
+    listing: dict[str, Any] = {"linstor": linstor} if linstor else {}
+    listing["other"] = {"files": files} if files else {}
+    return listing
 
 
 def _from_meta(
@@ -427,7 +430,7 @@ def abort(state: State, remote_name: str, data: dict[str, Any]) -> list[rc.Entry
         snap = rd.snapshots.get(key(shipment.snap_name))
         if snap is not None:
             ns = B.source_namespc(shipment.remote) if shipment.direction == "create" else B.TARGET_NAMESPC
-            snap.props[f"{ns}/{B.KEY_SHIPPING_STATUS}"] = B.ABORTED
+            snap.props[f"{ns}/{B.KEY_SHIPPING_STATUS}"] = B.ABORTING
         if shipment.task is not None:
             shipment.task.cancel()
         state.backup.shipments.pop((rd.key, key(shipment.snap_name)), None)

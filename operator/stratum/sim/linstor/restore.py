@@ -262,6 +262,11 @@ async def _download(
         for snap in snaps:
             if snap.props.get(status_key) == B.SHIPPING:
                 snap.props[status_key] = B.FAILED
+    except asyncio.CancelledError:
+        for snap in snaps:  # aborted: what was not received completely is deleted
+            if "SUCCESSFUL" not in snap.flags:
+                rd.snapshots.pop(key(snap.name), None)
+        raise
     finally:
         state.backup.restoring_meta.discard(chain[-1][0].key)
         state.backup.shipments.pop((rd.key, key(shipment.snap_name)), None)
