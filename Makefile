@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: all venv controlplane crds lint typecheck test unit integration e2e demo bench clean
+.PHONY: all venv controlplane s3server crds lint typecheck test unit integration e2e demo bench clean
 
 all: test
 
@@ -20,13 +20,16 @@ venv: $(STAMP)
 controlplane:
 	hack/controlplane build
 
+s3server:
+	hack/s3server build
+
 crds: venv
 	$(BIN)/stratum crds --out crds
 	hack/sync-crds
 
 lint: venv
-	$(BIN)/ruff check operator tests hack/demo hack/sync-crds bench
-	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds bench
+	$(BIN)/ruff check operator tests hack/demo hack/sync-crds hack/s3server bench
+	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds hack/s3server bench
 	$(BIN)/lint-imports
 
 typecheck: venv
@@ -35,10 +38,10 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-test: venv controlplane lint typecheck
+test: venv controlplane s3server lint typecheck
 	$(BIN)/pytest -q tests
 
-demo: venv controlplane
+demo: venv controlplane s3server
 	$(BIN)/python hack/demo $(ARGS)
 
 bench: venv controlplane
