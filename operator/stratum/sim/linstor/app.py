@@ -18,6 +18,7 @@ from . import (
     routes_nodes,
     routes_remotes,
     routes_resources,
+    routes_schedules,
     routes_snapshots,
 )
 from .http import STATE_KEY
@@ -92,6 +93,7 @@ def build_app(state: State, faults: Faults | None = None, stats: Stats | None = 
         routes_encryption,
         routes_remotes,
         routes_backups,
+        routes_schedules,
     ):
         module.setup(app)
     return app

@@ -53,6 +53,19 @@ def s3_remote_or_fail(state: State, name: str | None) -> S3Remote:
     return remote
 
 
+def registered_remote(state: State, name: str) -> S3Remote:
+    """CtrlApiDataLoader.loadRemote(name, failIfNull=true)."""
+    remote = state.backup.remote(name)
+    if remote is None:
+        raise rc.fail(
+            B.FAIL_NOT_FOUND_REMOTE,
+            f"Remote '{name}' not registered.",
+            cause=f"The specified remote '{name}' could not be found in the database",
+            correction=f"Create a remote with the name '{name}' first.",
+        )
+    return remote
+
+
 def s3_failure(exc: S3Error) -> rc.ApiError:
     return rc.fail(
         rc.FAIL_UNKNOWN_ERROR | B.MASK_BACKUP,
@@ -409,8 +422,7 @@ def _from_volume_key(
 def abort(state: State, remote_name: str, data: dict[str, Any]) -> list[rc.Entry]:
     """CtrlBackupApiCallHandler.backupAbort: cancel the shipments (create) and/or restores of a resource."""
     rd = rd_or_404(state, str(data.get("rsc_name") or ""))
-    if state.backup.remote(remote_name) is None:
-        raise rc.fail(B.FAIL_NOT_FOUND_REMOTE, f"Remote '{remote_name}' not found.")
+    registered_remote(state, remote_name)
     restore = bool(data.get("restore"))
     create = bool(data.get("create"))
     if not restore and not create:

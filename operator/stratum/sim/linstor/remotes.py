@@ -66,8 +66,6 @@ class BackupState:
     def __init__(self) -> None:
         self.remotes: dict[str, S3Remote] = {}
         self.schedules: dict[str, Schedule] = {}
-        # (remote key, schedule key) -> resource definition / group names it is enabled for
-        self.enabled_schedules: dict[tuple[str, str], dict[str, str | None]] = {}
         self.master_passphrase: str | None = None
         self.cluster_id = new_uuid()
         self.ship_seconds = DEFAULT_SHIP_SECONDS

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import apicallrc as rc
 from . import backuprc as B
+from .backups import registered_remote
 from .http import body_dict, entries_response, read_body, state_of
 from .model import State
 from .names import key, name_problem
@@ -133,9 +134,7 @@ async def modify_s3_remote(request: web.Request) -> web.Response:
     name = request.match_info["remote"]
     try:
         data = body_dict(await read_body(request, 500))
-        current = state.backup.remote(name)
-        if current is None:
-            raise rc.fail(B.FAIL_NOT_FOUND_REMOTE, f"Remote '{name}' not found.", obj_refs=_refs(name))
+        current = registered_remote(state, name)
         changed = S3Remote(
             current.name,
             str(data.get("endpoint") or current.endpoint),
@@ -175,9 +174,6 @@ async def delete_remote(request: web.Request) -> web.Response:
         )
         return entries_response([entry], 200, CTX_REMOTE)
     del state.backup.remotes[key(remote.name)]
-    for enabled in list(state.backup.enabled_schedules):
-        if enabled[0] == key(remote.name):
-            del state.backup.enabled_schedules[enabled]
     entry = rc.ok(
         rc.DELETED,
         f"{description} marked for deletion.",
