@@ -113,6 +113,44 @@ def test_second_backup_is_incremental(cluster_a: Api, s3_server: S3Server, bucke
     assert snapshot_props["BackupShipping/Source/s3/LastFullBackupTimestamp"] == full
 
 
+def test_backup_info_sums_the_chain(
+    cluster_a: Api, start_sim: Callable[..., Api], s3_server: S3Server, bucket: str, s3: Any
+) -> None:
+    setup_backup(cluster_a, s3_server, bucket)
+    full = cluster_a.backup("s3", "r1")
+    wait_shipped(cluster_a, "r1", full, "s3")
+    next_second()
+    inc = cluster_a.backup("s3", "r1", incremental=True)
+    wait_shipped(cluster_a, "r1", inc, "s3")
+    data_keys = [k for k in bucket_keys(s3, bucket) if not k.endswith(".meta")]
+    dl_kib = sum(-(-s3.head_object(Bucket=bucket, Key=k)["ContentLength"] // 1024) for k in data_keys)
+
+    cluster_b = start_sim(seed("m1", pool="fast"))
+    cluster_b.ok(cluster_b.s3_remote("s3", s3_server, bucket))
+    reply = cluster_b.post(
+        "/v1/remotes/s3/backups/info",
+        {"src_rsc_name": "r1", "node_name": "m1", "stor_pool_map": {"thin": "fast"}},
+    )
+    assert reply.status == 200, reply.body
+    info = reply.body
+    assert (info["rsc"], info["snap"], info["count"]) == ("r1", inc, 2)
+    assert info["full"] == f"r1_{full}.meta" and info["latest"] == f"r1_{inc}"
+    assert info["dl_size_kib"] == dl_kib
+    (pool,) = info["storpools"]
+    assert (pool["name"], pool["provider_kind"], pool["target_name"]) == ("thin", "LVM_THIN", "fast")
+    newest = [v for v in pool["vlms"] if "alloc_size_kib" in v]
+    assert sorted(v["usable_size_kib"] for v in newest) == [512 * 1024, 2 * GIB]
+    assert info["alloc_size_kib"] == sum(v["alloc_size_kib"] for v in newest) >= 2 * GIB + 512 * 1024
+    assert pool["remaining_space_kib"] == 100 * GIB - info["alloc_size_kib"] - dl_kib
+
+    rename_without_node = cluster_b.post(
+        "/v1/remotes/s3/backups/info", {"src_rsc_name": "r1", "stor_pool_map": {"a": "b"}}
+    )
+    assert rename_without_node.status == 500 and errors(rename_without_node.body) == [FAIL_INVLD_REQUEST]
+    unknown = cluster_b.post("/v1/remotes/s3/backups/info", {"src_rsc_name": "zz"})
+    assert unknown.status == 404 and errors(unknown.body) == [322]
+
+
 def test_named_snapshot_is_part_of_the_object_names(
     cluster_a: Api, s3_server: S3Server, bucket: str, s3: Any
 ) -> None:

@@ -4,7 +4,8 @@ linstor-server: server/.../api/pojo/backups/BackupMetaDataPojo.java (+ RscDfnMet
 RscMetaPojo, VlmMetaPojo, BackupMetaInfoPojo), BackupShippingUtils.getBackupMetaDataPojo,
 and CtrlBackupApiHelper.loadAllLinstorS3Objects for the inventory.
 
-`layerData` is simplified to what a restore needs: the storage pool and provider of each volume.
+`layerData` is simplified to what a restore and the backup info need: per volume the storage pool,
+its provider and the snapshot's allocated and usable size (KiB).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .s3 import S3Client
 class ShippedVolume:
     number: int
     size_kib: int
+    allocated_kib: int
     pool: str
     provider: str
     seed: str
@@ -59,7 +61,14 @@ def metadata(
             "kind": "STORAGE",
             "rscNameSuffix": "",
             "vlms": [
-                {"vlmNr": v.number, "storPoolName": v.pool, "providerKind": v.provider} for v in plan.volumes
+                {
+                    "vlmNr": v.number,
+                    "storPoolName": v.pool,
+                    "providerKind": v.provider,
+                    "snapshotAllocatedSize": v.allocated_kib,
+                    "snapshotUsableSize": v.size_kib,
+                }
+                for v in plan.volumes
             ],
         },
         "rscDfn": {

@@ -187,17 +187,7 @@ async def create_backup(state: State, remote_name: str, data: dict[str, Any]) ->
         node=on_node,
         snap_uuid=snap.uuid,
         start_ms=int(now.timestamp() * 1000),
-        volumes=[
-            ShippedVolume(
-                svd.number,
-                svd.size_kib,
-                vol.pool_name,
-                vol.provider,
-                seeds.get(svd.number, ""),
-                dict(svd.props),
-            )
-            for svd, vol in zip(snap.vds, snap.nodes[key(on_node)].volumes, strict=False)
-        ],
+        volumes=_shipped_volumes(rd, snap, on_node, seeds),
         snap_props=dict(snap.props),
         rd_props=dict(snap.rd_props),
         based_on=_meta_name_of(base, remote.name) if base is not None else None,
@@ -215,6 +205,28 @@ async def create_backup(state: State, remote_name: str, data: dict[str, Any]) ->
         )
     )
     return entries
+
+
+def _shipped_volumes(
+    rd: ResourceDefinition, snap: Snapshot, node_name: str, seeds: dict[int, str]
+) -> list[ShippedVolume]:
+    res = rd.resources.get(key(node_name))
+    out = []
+    for svd, vol in zip(snap.vds, snap.nodes[key(node_name)].volumes, strict=False):
+        live = res.volumes.get(svd.number) if res else None
+        allocated = live.allocated_kib if live else svd.size_kib
+        out.append(
+            ShippedVolume(
+                svd.number,
+                svd.size_kib,
+                allocated,
+                vol.pool_name,
+                vol.provider,
+                seeds.get(svd.number, ""),
+                dict(svd.props),
+            )
+        )
+    return out
 
 
 def _choose_node(state: State, snap: Snapshot, wanted: object) -> str:

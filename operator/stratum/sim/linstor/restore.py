@@ -36,7 +36,7 @@ from .s3 import S3Client, S3Error
 Chain = list[tuple[MetaName, dict[str, Any]]]
 
 
-def _validate_selection(data: dict[str, Any]) -> None:
+def validate_selection(data: dict[str, Any]) -> None:
     if not (data.get("last_backup") or data.get("src_rsc_name") or data.get("src_snap_name")):
         raise rc.fail(
             rc.FAIL_INVLD_REQUEST,
@@ -58,7 +58,9 @@ def _invalid_backup(name: str, remote: str) -> rc.ApiError:
     )
 
 
-async def _select(client: S3Client, remote: S3Remote, data: dict[str, Any]) -> MetaName:
+async def find_backup(client: S3Client, data: dict[str, Any]) -> tuple[MetaName | None, dict[str, int]]:
+    """The metadata object asked for (`last_backup`) or the latest of `src_rsc_name` (and
+    `src_snap_name`), with the listing it was found in (key -> size)."""
     last_backup = str(data.get("last_backup") or "")
     if last_backup:
         meta_key = last_backup if last_backup.endswith(META_SUFFIX) else last_backup + META_SUFFIX
@@ -71,21 +73,15 @@ async def _select(client: S3Client, remote: S3Remote, data: dict[str, Any]) -> M
                 "(e.g. my-rsc_back_20210824_072543)'. Please provide a valid target backup, or provide only "
                 "the source resource name to restore to the latest backup of that resource.",
             )
-        keys = set(await client.list_keys(chosen.rsc))
-    else:
-        keys = set(await client.list_keys(str(data.get("src_rsc_name") or "")))
-        snap = str(data.get("src_snap_name") or "")
-        # CtrlBackupApiHelper.getLatestBackup (sic: any resource whose name starts with src_rsc_name)
-        candidates = [m for m in map(MetaName.parse, keys) if m is not None and (not snap or m.snap == snap)]
-        if not candidates:
-            raise _invalid_backup("null", remote.name)
-        chosen = max(candidates, key=lambda m: m.time)
-    if chosen.key not in keys:
-        raise _invalid_backup(chosen.full_id + META_SUFFIX, remote.name)
-    return chosen
+        return chosen, await client.list_objects(chosen.rsc)
+    objects = await client.list_objects(str(data.get("src_rsc_name") or ""))
+    snap = str(data.get("src_snap_name") or "")
+    # CtrlBackupApiHelper.getLatestBackup (sic: any resource whose name starts with src_rsc_name)
+    candidates = [m for m in map(MetaName.parse, objects) if m is not None and (not snap or m.snap == snap)]
+    return (max(candidates, key=lambda m: m.time) if candidates else None), objects
 
 
-async def _chain(client: S3Client, top: MetaName) -> Chain:
+async def metadata_chain(client: S3Client, top: MetaName) -> Chain:
     """The metadata objects from the chosen backup back to its full backup (newest first)."""
     chain: Chain = []
     current: MetaName | None = top
@@ -99,13 +95,13 @@ async def _chain(client: S3Client, top: MetaName) -> Chain:
     return chain
 
 
-def _pools(meta: dict[str, Any]) -> dict[int, tuple[str, str]]:
+def pools(meta: dict[str, Any]) -> dict[int, tuple[str, str]]:
     vlms = (meta.get("layerData") or {}).get("vlms") or []
     return {int(v["vlmNr"]): (str(v["storPoolName"]), str(v.get("providerKind", ""))) for v in vlms}
 
 
 async def restore_backup(state: State, remote_name: str, data: dict[str, Any]) -> list[rc.Entry]:
-    _validate_selection(data)
+    validate_selection(data)
     node_name = str(data.get("node_name") or "")
     node = state.node(node_name)
     if node is None:
@@ -119,13 +115,15 @@ async def restore_backup(state: State, remote_name: str, data: dict[str, Any]) -
     remote = s3_remote_or_fail(state, remote_name)
     client = remote.client()
     try:
-        top = await _select(client, remote, data)
+        top, objects = await find_backup(client, data)
+        if top is None or top.key not in objects:
+            raise _invalid_backup(top.key if top else "null", remote.name)
         if top.key in state.backup.restoring_meta:
             raise rc.fail(
                 rc.FAIL_IN_USE | B.MASK_BACKUP,
                 f"The meta-file {top.key} is currently being used in a restore.",
             )
-        chain = await _chain(client, top)
+        chain = await metadata_chain(client, top)
     except S3Error as exc:
         raise s3_failure(exc) from exc
     target_name = str(data.get("target_rsc_name") or "")
@@ -140,7 +138,7 @@ async def restore_backup(state: State, remote_name: str, data: dict[str, Any]) -
     pool_map = {str(k): str(v) for k, v in (data.get("stor_pool_map") or {}).items()}
     top_meta = chain[0][1]
     placement = {}
-    for nr, (src_pool, provider) in _pools(top_meta).items():
+    for nr, (src_pool, provider) in pools(top_meta).items():
         pool = node.pool(pool_map.get(src_pool, src_pool))
         if pool is None or pool.diskless:
             raise rc.fail(rc.FAIL_INVLD_VLM_SIZE, "Could not find suitable storage pool to receive backup")

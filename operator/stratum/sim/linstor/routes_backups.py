@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from . import apicallrc as rc
-from . import backupdelete, backups, restore, volumedata
+from . import backupdelete, backupinfo, backups, restore, volumedata
 from . import backuprc as B
 from .http import body_dict, entries_response, query_bool, read_body, state_of
 from .model import State
@@ -61,6 +61,15 @@ async def restore_backup(state: State, remote: str, body: dict[str, Any]) -> lis
 @remote_mutation(0, 200)
 async def abort_backup(state: State, remote: str, body: dict[str, Any]) -> list[rc.Entry]:
     return backups.abort(state, remote, body)
+
+
+async def backup_info(request: web.Request) -> web.Response:
+    try:
+        body = body_dict(await read_body(request, 500))
+        info = await backupinfo.backup_info(state_of(request), request.match_info["remote"], body)
+    except rc.ApiError as exc:
+        return entries_response(exc.entries, 200, 0, exc.status)
+    return web.json_response(info)
 
 
 async def list_backups(request: web.Request) -> web.Response:
@@ -168,6 +177,7 @@ def setup(app: web.Application) -> None:
     r.add_delete(base, delete_backups)
     r.add_post(base + "/restore", restore_backup)
     r.add_post(base + "/abort", abort_backup)
+    r.add_post(base + "/info", backup_info)
     r.add_get("/_sim/backup", get_backup_config)
     r.add_post("/_sim/backup", set_backup_config)
     r.add_get("/_sim/volume-data", get_volume_data)

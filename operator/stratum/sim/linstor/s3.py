@@ -125,19 +125,23 @@ class S3Client:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise S3Error(0, "ConnectionError", str(exc) or type(exc).__name__) from exc
 
-    async def list_keys(self, prefix: str = "") -> list[str]:
-        """All object keys under `prefix` (ListObjectsV2, following continuation tokens)."""
-        keys: list[str] = []
+    async def list_objects(self, prefix: str = "") -> dict[str, int]:
+        """Key -> size of every object under `prefix` (ListObjectsV2, following continuation tokens)."""
+        objects: dict[str, int] = {}
         token: str | None = None
         while True:
             query = {"list-type": "2", "prefix": prefix}
             if token:
                 query["continuation-token"] = token
             root = ET.fromstring(await self._request("GET", None, query))
-            keys += [el.text or "" for el in root.iter(f"{_S3_NS}Key")]
+            for item in root.iter(f"{_S3_NS}Contents"):
+                objects[item.findtext(f"{_S3_NS}Key") or ""] = int(item.findtext(f"{_S3_NS}Size") or 0)
             if root.findtext(f"{_S3_NS}IsTruncated") != "true":
-                return keys
+                return objects
             token = root.findtext(f"{_S3_NS}NextContinuationToken")
+
+    async def list_keys(self, prefix: str = "") -> list[str]:
+        return list(await self.list_objects(prefix))
 
     async def put(self, key: str, body: bytes) -> None:
         await self._request("PUT", key, body=body)
