@@ -350,3 +350,63 @@ def test_backup_of_unknown_things(cluster_a: Api, s3_server: S3Server, bucket: s
     assert no_rd.status == 404 and errors(no_rd.body) == [FAIL_NOT_FOUND_RSC_DFN]
     listing = cluster_a.get("/v1/remotes/nope/backups")
     assert listing.status == 404 and errors(listing.body) == [FAIL_NOT_FOUND_REMOTE]
+
+
+def test_incremental_backup_waits_for_its_base(
+    cluster_a: Api, s3_server: S3Server, bucket: str, s3: Any
+) -> None:
+    setup_backup(cluster_a, s3_server, bucket)
+    cluster_a.ok(cluster_a.post("/_sim/backup", {"shipSeconds": 1.5}))
+    full = cluster_a.backup("s3", "r1")
+    next_second()
+    inc = cluster_a.backup("s3", "r1", incremental=True)
+    assert shipping_status(cluster_a, "r1", full, "s3") == "Shipping"
+    wait_shipped(cluster_a, "r1", full, "s3")
+    # Queued behind its base (upstream "queueAnyways"): not in the bucket when the base is.
+    assert shipping_status(cluster_a, "r1", inc, "s3") == "Shipping"
+    assert not any(inc in k for k in bucket_keys(s3, bucket))
+    wait_shipped(cluster_a, "r1", inc, "s3")
+    assert meta_of(s3, bucket, f"r1_{inc}.meta")["basedOn"] == f"r1_{full}.meta"
+
+
+def test_restore_can_be_aborted(
+    cluster_a: Api, start_sim: Callable[..., Api], s3_server: S3Server, bucket: str
+) -> None:
+    setup_backup(cluster_a, s3_server, bucket)
+    snap = cluster_a.backup("s3", "r1")
+    wait_shipped(cluster_a, "r1", snap, "s3")
+    cluster_b = start_sim(seed("m1"))
+    cluster_b.ok(cluster_b.post("/_sim/backup", {"shipSeconds": 2.0}))
+    cluster_b.ok(cluster_b.s3_remote("s3", s3_server, bucket))
+    body = {"src_rsc_name": "r1", "target_rsc_name": "r2", "node_name": "m1"}
+    cluster_b.ok(cluster_b.post("/v1/remotes/s3/backups/restore", body))
+    again = cluster_b.post("/v1/remotes/s3/backups/restore", {**body, "target_rsc_name": "r3"})
+    assert again.status == 500 and errors(again.body) == [997]  # the metadata object is in use
+
+    reply = cluster_b.post("/v1/remotes/s3/backups/abort", {"rsc_name": "r2", "restore": True})
+    assert reply.body[-1]["message"] == "Successfully aborted all in-progress backup-restores of resource r2"
+    wait_for(
+        "the received snapshot to go",
+        lambda: cluster_b.get("/v1/resource-definitions/r2/snapshots").body == [],
+    )
+    assert cluster_b.get("/v1/resource-definitions/r2/resources").body == []
+
+
+def test_restore_into_a_deployed_definition_only_downloads(
+    cluster_a: Api, start_sim: Callable[..., Api], s3_server: S3Server, bucket: str
+) -> None:
+    setup_backup(cluster_a, s3_server, bucket)
+    snap = cluster_a.backup("s3", "r1")
+    wait_shipped(cluster_a, "r1", snap, "s3")
+    cluster_b = start_sim(seed("m1", "m2"))
+    cluster_b.ok(cluster_b.post("/_sim/backup", {"shipSeconds": 0}))
+    cluster_b.ok(cluster_b.s3_remote("s3", s3_server, bucket))
+    cluster_b.rd("busy", GIB, place_count=1)
+    reply = cluster_b.post(
+        "/v1/remotes/s3/backups/restore", {"src_rsc_name": "r1", "target_rsc_name": "busy", "node_name": "m2"}
+    )
+    assert reply.status == 201 and 1019 in [e["ret_code"] & 0x7FFF for e in reply.body]
+    wait_for("the download", lambda: "SUCCESSFUL" in cluster_b.snapshot("busy", snap).get("flags", []))
+    # Downloaded as a snapshot, restored into nothing: the definition keeps its one volume and resource.
+    assert len(cluster_b.get("/v1/resource-definitions/busy/resources").body) == 1
+    assert len(cluster_b.get("/v1/resource-definitions/busy/volume-definitions").body) == 1
