@@ -108,3 +108,12 @@ def test_remote_modify_checks_the_new_settings(
         s3.delete_bucket(Bucket=other)
     unknown = cluster_a.put("/v1/remotes/s3/nope", {"bucket": other})
     assert unknown.status == 404 and code(unknown.body[0]) == 321
+
+
+def test_unparsable_body_is_a_500(cluster_a: Api) -> None:
+    """Remotes.java reads the body as a String and answers a parse error through
+    ApiCallRcRestUtils.handleJsonParseException: the entry has the error bits, so 500."""
+    for path in ("/v1/remotes/s3", "/v1/remotes/s3/backups", "/v1/schedules"):
+        resp = cluster_a.client.post(path, content=b"{", headers={"Content-Type": "application/json"})
+        assert resp.status_code == 500, path
+        assert resp.json()[0]["message"] == "Unable to parse input json."

@@ -83,7 +83,7 @@ async def create_s3_remote(request: web.Request) -> web.Response:
     state = state_of(request)
     name = ""
     try:
-        data = body_dict(await read_body(request, 400))
+        data = body_dict(await read_body(request, 500))
         name = str(data.get("remote_name") or "")
         fields = ("remote_name", "endpoint", "bucket", "region", "access_key", "secret_key")
         missing = [f for f in fields if not data.get(f)]
