@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+# Python sources outside the package that ruff checks too (scripts without a .py suffix).
+PY_SOURCES := operator tests bench hack/demo hack/sync-crds hack/argocd-cm hack/s3server
 
-.PHONY: all venv controlplane crds lint typecheck test unit integration e2e demo bench clean
+.PHONY: all venv controlplane s3server crds lint typecheck test unit integration e2e demo bench clean
 
 all: test
 
@@ -20,13 +22,16 @@ venv: $(STAMP)
 controlplane:
 	hack/controlplane build
 
+s3server:
+	hack/s3server build
+
 crds: venv
 	$(BIN)/stratum crds --out crds
 	hack/sync-crds
 
 lint: venv
-	$(BIN)/ruff check operator tests hack/demo hack/sync-crds hack/argocd-cm bench
-	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds hack/argocd-cm bench
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/lint-imports
 
 typecheck: venv
@@ -35,10 +40,10 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-test: venv controlplane lint typecheck
+test: venv controlplane s3server lint typecheck
 	$(BIN)/pytest -q tests
 
-demo: venv controlplane
+demo: venv controlplane s3server
 	$(BIN)/python hack/demo $(ARGS)
 
 bench: venv controlplane

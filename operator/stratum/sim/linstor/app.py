@@ -9,7 +9,18 @@ from aiohttp import web
 
 from ..common import Faults, Handler, Stats, install_sim_endpoints
 from . import apicallrc as rc
-from . import routes_definitions, routes_groups, routes_kv, routes_nodes, routes_resources, routes_snapshots
+from . import (
+    routes_backups,
+    routes_definitions,
+    routes_encryption,
+    routes_groups,
+    routes_kv,
+    routes_nodes,
+    routes_remotes,
+    routes_resources,
+    routes_schedules,
+    routes_snapshots,
+)
 from .http import STATE_KEY
 from .model import State
 
@@ -79,6 +90,10 @@ def build_app(state: State, faults: Faults | None = None, stats: Stats | None = 
         routes_resources,
         routes_snapshots,
         routes_kv,
+        routes_encryption,
+        routes_remotes,
+        routes_backups,
+        routes_schedules,
     ):
         module.setup(app)
     return app

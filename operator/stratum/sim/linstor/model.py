@@ -14,6 +14,7 @@ from typing import Any
 
 from .apicallrc import new_uuid
 from .names import key
+from .remotes import BackupState
 
 THIN_PROVIDERS = frozenset({"LVM_THIN", "ZFS_THIN", "FILE_THIN", "STORAGE_SPACES_THIN"})
 DISKLESS_PROVIDERS = frozenset({"DISKLESS"})
@@ -354,6 +355,7 @@ class State:
         self.rd_ports = NumberPool(*PORT_RANGE)
         self.git_hash = "0" * 40
         self.build_time = "2025-01-01T00:00:00+00:00"
+        self.backup = BackupState()
         dflt = ResourceGroup(DFLT_RSC_GRP, select_filter={"place_count": 2})
         self.rgs[dflt.key] = dflt
 

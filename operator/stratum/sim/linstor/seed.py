@@ -10,7 +10,8 @@ nodes:
 ```
 Simulator extensions (all optional): per node `type` (SATELLITE, COMBINED, ...), `online`
 (false = satellite offline), `layers` (supported layer kinds) and `flags` (e.g. [EVACUATE]); per
-pool `props`; top level `controllerProps`.
+pool `props`; top level `controllerProps` and `masterPassphrase` (the controller was started with
+one, as LS_MASTER_PASSPHRASE does; S3 remotes need it).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def load_seed(source: SeedLike, version: str | None = None) -> State:
     if not isinstance(ctrl, Mapping):
         raise SeedError("controllerProps must be a mapping")
     state.ctrl_props.update({str(k): str(v) for k, v in ctrl.items()})
+    if data.get("masterPassphrase"):
+        state.backup.master_passphrase = str(data["masterPassphrase"])
     for raw in data.get("nodes") or []:
         if not isinstance(raw, Mapping) or not raw.get("name"):
             raise SeedError("every node needs a name")
