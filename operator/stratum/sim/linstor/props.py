@@ -57,6 +57,8 @@ KNOWN_KEYS = {
     "DrbdOptions/AutoEvictAllowEviction",
     "DrbdOptions/ExactSize",
     "DrbdOptions/SkipDisk",
+    "DrbdOptions/ForceInitialSync",
+    "BalanceResourcesInterval",
     "DrbdOptions/auto-verify-algo-allowed-list",
     "DrbdOptions/auto-verify-algo-disable",
     "CurStltConnName",
