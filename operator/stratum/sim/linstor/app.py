@@ -9,7 +9,15 @@ from aiohttp import web
 
 from ..common import Faults, Handler, Stats, install_sim_endpoints
 from . import apicallrc as rc
-from . import routes_definitions, routes_groups, routes_kv, routes_nodes, routes_resources, routes_snapshots
+from . import (
+    lifecycle,
+    routes_definitions,
+    routes_groups,
+    routes_kv,
+    routes_nodes,
+    routes_resources,
+    routes_snapshots,
+)
 from .http import STATE_KEY
 from .model import State
 
@@ -73,6 +81,7 @@ def build_app(state: State, faults: Faults | None = None, stats: Stats | None = 
     app.middlewares.append(errors_middleware)
     app.router.add_post("/_sim/in-use", _sim_in_use)
     for module in (
+        lifecycle,
         routes_nodes,
         routes_groups,
         routes_definitions,

@@ -400,6 +400,7 @@ class State:
         self.resize_seconds = 0.0
         self.clock: Callable[[], float] = time.monotonic
         self.error_reports: list[ErrorReport] = []
+        self.resizing: list[tuple[ResourceDefinition, VolumeDefinition]] = []
 
     # Version-dependent behaviour ------------------------------------------------------------
 

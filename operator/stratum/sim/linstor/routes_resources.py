@@ -472,6 +472,18 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
             obj_refs=refs,
         )
     entries: list[rc.Entry] = []
+    if not res.node.online:
+        # CtrlRscDeleteApiCallHandler: marked DELETE now, gone once its satellite reconnects.
+        res.flags.add("DELETE")
+        entries.append(
+            rc.ok(
+                rc.DELETED,
+                f"Resource '{rd.name}' on node '{res.node.name}' marked for deletion.",
+                details=f"Resource '{rd.name}' on node '{res.node.name}' UUID is: {res.uuid}",
+                obj_refs=refs,
+            )
+        )
+        return entries + readywait.satellite_updates(rd) + engine.after_change(state, rd)
     if res.tiebreaker:
         engine.remove_resource(state, res)
         if not query_bool(request, "keep_tiebreaker"):
@@ -527,7 +539,7 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
         )
     )
     entries += engine.after_change(state, rd)
-    return entries
+    return entries + readywait.satellite_updates(rd)
 
 
 # Lists ------------------------------------------------------------------------------------------
