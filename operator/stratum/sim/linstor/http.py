@@ -14,6 +14,10 @@ from .model import State
 
 STATE_KEY: web.AppKey[State] = web.AppKey("linstor_state", State)
 
+# Called with the entries of every mutation that went through (e.g. to fail it after the commit).
+CommitHook = Callable[[web.Request, State, list[rc.Entry]], list[rc.Entry]]
+COMMIT_HOOK_KEY: web.AppKey[CommitHook] = web.AppKey("linstor_commit_hook")
+
 T = TypeVar("T")
 
 MutatingHandler = Callable[[web.Request, State, Any], list[rc.Entry]]
@@ -60,6 +64,9 @@ def mutating(context: int, success: int, parse_status: int = 500) -> Callable[[M
             try:
                 body = await read_body(request, parse_status)
                 entries = fn(request, state, body)
+                hook = request.app.get(COMMIT_HOOK_KEY)
+                if hook is not None:
+                    entries = hook(request, state, list(entries))
             except rc.ApiError as exc:
                 return entries_response(exc.entries, success, context, exc.status)
             return entries_response(entries, success, context)
