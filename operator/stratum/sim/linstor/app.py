@@ -10,6 +10,7 @@ from aiohttp import web
 from ..common import Handler, Stats, install_sim_endpoints
 from . import apicallrc as rc
 from . import (
+    balance,
     errorreports,
     lifecycle,
     routes_definitions,
@@ -87,6 +88,7 @@ def build_app(
     app.middlewares.append(errors_middleware)
     app.router.add_post("/_sim/in-use", _sim_in_use)
     for module in (
+        balance,
         errorreports,
         lifecycle,
         routes_nodes,

@@ -462,6 +462,12 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
                 obj_refs={"RscDfn": rd_name, "Node": node_name},
             )
         ]
+    return delete_replica(state, res, keep_tiebreaker=query_bool(request, "keep_tiebreaker"))
+
+
+def delete_replica(state: State, res: Resource, keep_tiebreaker: bool) -> list[rc.Entry]:
+    """CtrlRscDeleteApiCallHandler: delete one resource (or turn it into the tiebreaker)."""
+    rd = res.rd
     refs = {"RscDfn": rd.name, "Node": res.node.name}
     if res.in_use:
         raise rc.fail(
@@ -486,7 +492,7 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
         return entries + readywait.satellite_updates(rd) + engine.after_change(state, rd)
     if res.tiebreaker:
         engine.remove_resource(state, res)
-        if not query_bool(request, "keep_tiebreaker"):
+        if not keep_tiebreaker:
             rd.props["DrbdOptions/auto-add-quorum-tiebreaker"] = "False"
             entries.append(
                 rc.info(
