@@ -11,6 +11,7 @@ from aiohttp import web
 
 from . import apicallrc as rc
 from .model import State
+from .restversion import refuse_unknown_fields, route_unknown
 
 STATE_KEY: web.AppKey[State] = web.AppKey("linstor_state", State)
 
@@ -61,8 +62,14 @@ def mutating(context: int, success: int, parse_status: int = 500) -> Callable[[M
         @wraps(fn)
         async def handler(request: web.Request) -> web.StreamResponse:
             state = state_of(request)
+            missing = route_unknown(request, state)
+            if missing == 404:
+                raise web.HTTPNotFound()
+            if missing is not None:
+                raise web.HTTPMethodNotAllowed(request.method, ["GET", "DELETE"])
             try:
                 body = await read_body(request, parse_status)
+                refuse_unknown_fields(request, state, body, parse_status)
                 entries = fn(request, state, body)
                 hook = request.app.get(COMMIT_HOOK_KEY)
                 if hook is not None:
