@@ -45,7 +45,7 @@ def start_volume(state: State, res: Resource, vd: VolumeDefinition, vol: Volume,
         forced = _force_initial_sync(state, res.rd)
         if vol.pool.provider in SKIP_SYNC_PROVIDERS and not forced:
             return
-    begin_sync(state, vol)
+    begin_sync(state, res, vol)
 
 
 def _force_initial_sync(state: State, rd: ResourceDefinition) -> bool:
@@ -57,12 +57,35 @@ def _force_initial_sync(state: State, rd: ResourceDefinition) -> bool:
     return False
 
 
-def begin_sync(state: State, vol: Volume) -> None:
-    if state.sync_seconds <= 0:
+def _sync_source(state: State, res: Resource, nr: int) -> bool:
+    """A connected peer with an UpToDate disk for this volume to resync from."""
+    for peer in _peers(res):
+        peer_vol = peer.volumes.get(nr)
+        if not peer.node.online or peer.diskless or peer_vol is None:
+            continue
+        if not peer_vol.awaiting_source and sync_fraction(state, peer_vol) is None:
+            return True
+    return False
+
+
+def begin_sync(state: State, res: Resource, vol: Volume) -> None:
+    """Start a resync towards `vol`; without a reachable UpToDate peer it waits for one."""
+    vol.awaiting_source = not _sync_source(state, res, vol.number)
+    if vol.awaiting_source or state.sync_seconds <= 0:
         vol.sync_start = None
         return
     vol.sync_start = state.now()
     vol.sync_seconds = state.sync_seconds
+
+
+def resume_waiting(state: State, rd: ResourceDefinition) -> None:
+    """A satellite came back: resyncs that had no source can start now."""
+    for res in rd.resources.values():
+        if not res.node.online:
+            continue
+        for vol in res.volumes.values():
+            if vol.awaiting_source:
+                begin_sync(state, res, vol)
 
 
 def mark_initialized(rd: ResourceDefinition) -> None:
@@ -101,7 +124,7 @@ def reported(res: Resource) -> bool:
 def disk_state(state: State, res: Resource, vol: Volume) -> str:
     if res.diskless:
         return "Diskless"
-    if sync_fraction(state, vol) is not None:
+    if vol.awaiting_source or sync_fraction(state, vol) is not None:
         return "Inconsistent"
     return "UpToDate"
 

@@ -46,8 +46,9 @@ def set_online(state: State, node: Node, online: bool) -> None:
             continue
         # A resync that was running (or due) when the satellite left starts over.
         for vol in res.volumes.values():
-            if vol.sync_start is not None:
-                drbdstate.begin_sync(state, vol)
+            if vol.sync_start is not None or vol.awaiting_source:
+                drbdstate.begin_sync(state, res, vol)
+        drbdstate.resume_waiting(state, rd)
 
 
 def start_resize(state: State, rd: ResourceDefinition, vd: VolumeDefinition) -> None:

@@ -220,6 +220,8 @@ class Volume:
     # A running DRBD resync towards this volume (SyncTarget): start time and length in seconds.
     sync_start: float | None = None
     sync_seconds: float = 0.0
+    # Needs a resync but no connected UpToDate peer to sync from (stays Inconsistent meanwhile).
+    awaiting_source: bool = False
 
 
 @dataclass(eq=False)
