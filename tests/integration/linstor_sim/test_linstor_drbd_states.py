@@ -21,7 +21,7 @@ def thick_nodes(version: str = "1.33.2") -> dict[str, Any]:
 
 
 def test_new_thin_resource_skips_initial_sync_DrbdLayerUtils_skipInitSync(start_sim: Any) -> None:
-    sim, api = start_sim(three_nodes())
+    _, api = start_sim(three_nodes())
     api.ok(api.post("/_sim/drbd", {"syncSeconds": 30}))
     api.rd("r1", GIB)
     api.ok(api.post("/v1/resource-definitions/r1/autoplace", {"select_filter": {"place_count": 2}}))
