@@ -20,7 +20,7 @@ from .model import (
     State,
 )
 from .names import check_snapshot_name, key
-from .routes_definitions import in_use_error, rd_or_404
+from .routes_definitions import rd_or_404
 from .routes_resources import resolve_diskful_pool, resolve_diskless_pool
 from .serialize import snapshot_json
 
@@ -366,9 +366,16 @@ def rollback(request: web.Request, state: State, body: Any) -> list[rc.Entry]:
                 "connected.",
                 obj_refs={**refs, "Node": res.node.name},
             )
-    problem = in_use_error(rd)
-    if problem is not None:
-        raise problem
+    # `ensureNoResourcesInUse`: the satellites' in_use (state.in_use on the REST view).
+    for res in sorted(rd.resources.values(), key=lambda r: r.node.name):
+        if res.in_use:
+            raise rc.fail(
+                rc.FAIL_IN_USE,
+                f"Resource '{rd.name}' on node '{res.node.name}' is still in use.",
+                cause="Resource is mounted/in use.",
+                correction=f"Un-mount resource '{rd.name}' on the node '{res.node.name}'.",
+                obj_refs={**refs, "Node": res.node.name},
+            )
     latest = max(s.sequence for s in rd.snapshots.values())
     is_zfs = any(v.provider in ZFS_PROVIDERS for s in snap.nodes.values() for v in s.volumes)
     strategy = str(
