@@ -173,3 +173,19 @@ def test_sim_node_control_validation(api: Api) -> None:
     assert api.post("/_sim/nodes/nope", {"online": False}).status == 404
     assert api.post("/_sim/nodes/n1", ["x"]).status == 400
     assert api.post("/_sim/drbd", {"syncSeconds": -1}).status == 400
+
+
+def test_returning_replica_resyncs_what_a_primary_peer_wrote(start_sim: Any) -> None:
+    sim, api = start_sim({**three_nodes(), "drbd": {"syncSeconds": 2}})
+    sim.state.clock = clock = FakeClock()
+    placed(api)
+    set_online(api, "n2", False)
+    set_online(api, "n2", True)
+    assert disk_states(api, "r1")["n2"] == "UpToDate"  # nobody wrote meanwhile
+    api.ok(api.post("/_sim/resources/r1/n1", {"inUse": True}))
+    set_online(api, "n2", False)
+    set_online(api, "n2", True)
+    assert disk_states(api, "r1")["n2"] == "Inconsistent"
+    assert replication(api, "r1", "n1")["n2"]["replication_state"] == "SyncSource"
+    clock.advance(2)
+    assert disk_states(api, "r1")["n2"] == "UpToDate"

@@ -44,9 +44,11 @@ def set_online(state: State, node: Node, online: bool) -> None:
             if "DELETE" in rd.flags and not rd.resources:
                 drop_rd(state, rd)
             continue
-        # A resync that was running (or due) when the satellite left starts over.
+        # A resync that was running (or due) when the satellite left starts over; so does one for
+        # the writes a Primary peer made meanwhile (DRBD resyncs the out-of-sync blocks).
+        written = any(p.in_use for p in rd.resources.values() if p is not res)
         for vol in res.volumes.values():
-            if vol.sync_start is not None or vol.awaiting_source:
+            if vol.sync_start is not None or vol.awaiting_source or (written and not res.diskless):
                 drbdstate.begin_sync(state, res, vol)
         drbdstate.resume_waiting(state, rd)
 
