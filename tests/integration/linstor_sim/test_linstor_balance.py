@@ -79,3 +79,12 @@ def test_too_few_replicas_are_topped_up(start_sim: Any) -> None:
     reply = api.post("/_sim/balance")
     assert reply.body["adjusted"] == ["r2"]
     assert len(api.placement("r2")[0]) == 2
+
+
+def test_skip_disk_replicas_do_not_count_and_too_many_skip_the_definition(start_sim: Any) -> None:
+    _, api = balanced_sim(start_sim)
+    skip = {"override_props": {"DrbdOptions/SkipDisk": "true"}}
+    api.ok(api.put("/v1/resource-definitions/r1/resources/n1", skip))
+    assert api.post("/_sim/balance").body["removed"] == []  # n2 + n3 meet the place count
+    api.ok(api.put("/v1/resource-definitions/r1/resources/n2", skip))
+    assert api.post("/_sim/balance").body == {"adjusted": [], "removed": []}  # over the limit of 1

@@ -5,7 +5,8 @@ linstor-server: controller/.../autoplacer/BalanceResources.java and AutoUnplacer
 Per resource definition, skipped when: any resource is younger than the controller's
 `BalanceResourcesGracePeriod` (default 3600 s), no DRBD, flagged DELETE, `BalanceResourcesEnabled`
 false (RD > RG > controller), no UpToDate diskful resource, or a volume is not Established/Off
-towards some peer (e.g. a resync). Then the diskful resources not being deleted (without SkipDisk)
+towards some peer (e.g. a resync), or more resources than `BalanceResourcesSkipDiskLimit` (default
+1) have `DrbdOptions/SkipDisk`. Then the diskful resources not being deleted (without SkipDisk)
 are compared with the group's place count (default 2): fewer -> autoplace with the group's filter;
 more -> the AutoUnplacer removes one resource at a time until the count is met. It never removes
 a diskless resource, one inside the grace period, one in use or one whose satellite has no state
@@ -31,6 +32,7 @@ from .props import is_false, is_true
 from .routes_resources import delete_replica
 
 DEFAULT_GRACE_SECONDS = 3600
+DEFAULT_SKIP_DISK_LIMIT = 1
 GOOD_REPLICATION = {"Established", "Off"}
 
 
@@ -66,6 +68,16 @@ def _skip_disk(res: Resource) -> bool:
     return is_true(res.props.get("DrbdOptions/SkipDisk"))
 
 
+def _skip_disk_limit(state: State, rd: ResourceDefinition) -> int:
+    for props in (rd.props, rd.rg.props, state.ctrl_props):
+        if "BalanceResourcesSkipDiskLimit" in props:
+            try:
+                return int(props["BalanceResourcesSkipDiskLimit"])
+            except ValueError:
+                break
+    return DEFAULT_SKIP_DISK_LIMIT
+
+
 def _ignored(state: State, rd: ResourceDefinition) -> bool:
     if any(_in_grace(state, r) for r in rd.resources.values()):
         return True
@@ -73,7 +85,9 @@ def _ignored(state: State, rd: ResourceDefinition) -> bool:
         return True
     if not any(drbdstate.up_to_date(state, r) for r in rd.diskful()):
         return True
-    return not _replication_good(state, rd)
+    if not _replication_good(state, rd):
+        return True
+    return sum(1 for r in rd.resources.values() if _skip_disk(r)) > _skip_disk_limit(state, rd)
 
 
 def _fixed(state: State, res: Resource) -> bool:

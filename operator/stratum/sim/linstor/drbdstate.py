@@ -9,7 +9,7 @@ its resources carry no `state`, no volume state and no connections.
 
 Initial sync (satellite/.../layer/drbd/DrbdLayer.java `createMetaData`,
 server/.../utils/layer/DrbdLayerUtils.java `skipInitSync`): while a volume definition is not yet
-DRBD_INITIALIZED, the node named in `Internal/Drbd/InitialUpToDateOn` wins and is UpToDate at once;
+DRBD_INITIALIZED, the node named in `Linstor/Drbd/InitialUptoDateOn` wins and is UpToDate at once;
 the other new replicas skip the initial sync when thinly backed (or ZFS) unless the resource
 definition, its group or the controller sets `DrbdOptions/ForceInitialSync` (copied to the RD as
 `DrbdOptions/ForceInitialSyncPermanent`, CtrlRscCrtApiHelper `copyForceInitialSyncProp`), else they

@@ -204,7 +204,7 @@ class VolumeDefinition:
     props: dict[str, str] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     uuid: str = field(default_factory=new_uuid)
-    # KEY_LINSTOR_DRBD_INITIAL_UPTODATE_ON: the node whose new metadata wins the initial UpToDate race.
+    # Linstor/Drbd/InitialUptoDateOn: the node whose new metadata wins the initial UpToDate race.
     initial_uptodate_on: str | None = None
     # When the RESIZE flag is cleared (the satellites finished resizing).
     resize_until: float | None = None

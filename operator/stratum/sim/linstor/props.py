@@ -59,6 +59,7 @@ KNOWN_KEYS = {
     "DrbdOptions/SkipDisk",
     "DrbdOptions/ForceInitialSync",
     "BalanceResourcesInterval",
+    "BalanceResourcesSkipDiskLimit",
     "DrbdOptions/auto-verify-algo-allowed-list",
     "DrbdOptions/auto-verify-algo-disable",
     "CurStltConnName",
