@@ -8,6 +8,7 @@ import json
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ class ApiServer:
         self.http.close()
         Path(self._ca.name).unlink(missing_ok=True)
 
-    def list(self, kind: Kind) -> list[dict[str, Any]]:
+    def list_objects(self, kind: Kind) -> list[dict[str, Any]]:
         response = self.list_response(kind)
         response.raise_for_status()
         items: list[dict[str, Any]] = response.json()["items"]
@@ -76,8 +77,14 @@ class ApiServer:
         self.own["LIST"] += 1
         return self.http.get(kind.path)
 
-    def create_all(self, objects: list[dict[str, Any]], workers: int = 8) -> None:
-        """POST every object, a few at a time (as `kubectl apply` of a big file would, but faster)."""
+    def create_all(
+        self,
+        objects: list[dict[str, Any]],
+        workers: int = 8,
+        on_created: Callable[[int], None] | None = None,
+    ) -> None:
+        """POST every object, a few at a time (as `kubectl apply` of a big file would, but faster);
+        `on_created` gets the running count."""
 
         def create(obj: dict[str, Any]) -> None:
             response = self.http.post(BY_KIND[obj["kind"]].path, json=obj)
@@ -88,7 +95,9 @@ class ApiServer:
 
         self.own["POST"] += len(objects)
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(create, objects))
+            for created, _ in enumerate(pool.map(create, objects), start=1):
+                if on_created is not None:
+                    on_created(created)
 
     def delete_all(self, kind: Kind) -> None:
         self.own["DELETECOLLECTION"] += 1
