@@ -152,6 +152,11 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("latency", "script / operator time", _num(latency["ratio"])),
             (
                 "latency",
+                "operator CPU (s) / peak RSS (MiB)",
+                f"{op['operator']['cpuSeconds']} / {op['operator']['peakRssMiB']}",
+            ),
+            (
+                "latency",
                 "LINSTOR requests / object (operator / script)",
                 f"{op['perObject']['linstor']} / {script['requestsPerObject']}",
             ),
