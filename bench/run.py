@@ -134,7 +134,7 @@ def _guard(name: str, scenario: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 def _ratio(results: dict[str, Any]) -> dict[str, Any] | None:
     scale_run, base = results.get("scale"), results["baseline"]
-    if not scale_run or not base["seconds"]:
+    if not scale_run or "error" in scale_run or not base["seconds"]:
         return None
     operator_seconds = (scale_run["readySeconds"].get("Resource") or {}).get("batchSeconds")
     linstor = scale_run["requests"]["backends"]["linstor"]["total"]
