@@ -126,7 +126,7 @@ def run(size: Size, workdir: Path, tuning: Tuning | None = None) -> dict[str, An
         ends_ready = readiness.wait(
             stack.api,
             keys,
-            timeout=2 * size.drift_interval + 120,
+            timeout=size.recovery_timeout,
             interval=size.poll_interval,
             on_poll=lambda p: console.progress("faults off", p.ready, p.expected, p.elapsed),
         )

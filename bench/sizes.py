@@ -37,6 +37,12 @@ class Size:
     def linstor_objects(self) -> int:
         return self.resources + self.groups
 
+    @property
+    def recovery_timeout(self) -> float:
+        """Faults off: every object must be Ready again within two drift passes, plus slack that
+        grows with the count (a drift pass over 11,100 objects is not instant)."""
+        return 2 * self.drift_interval + max(120.0, self.objects / 20)
+
 
 SIZES = {
     "small": Size(
