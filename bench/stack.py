@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench.apiserver import GROUPS, KINDS, SNAPSHOT, VERSION, ApiServer  # noqa: E402
-from support.kube import ControlPlane, KubectlError  # noqa: E402
+from support.kube import ControlPlane  # noqa: E402
 from support.operator import OperatorProcess, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -122,7 +122,7 @@ class Stack:
         plane_dir = self.workdir / "controlplane"
         plane_dir.mkdir(exist_ok=True)
         self.plane = ControlPlane.start(plane_dir)
-        self._install_crds()
+        self.plane.install_crds()
         self.api = ApiServer(self.plane.kube.kubeconfig)
         self._wait_storage()
         self.linstor = SimProcess("linstor-sim", self._seeds[0], self.workdir)
@@ -140,20 +140,6 @@ class Stack:
         )
         self.operator.start()
         return self
-
-    def _install_crds(self, attempts: int = 3) -> None:
-        """`kubectl wait --for=condition=Established` fails at once ("accessor error: <nil>")
-        when it reads a CRD before the API server gave it any condition; that race is worth
-        another try, not a lost scenario."""
-        assert self.plane is not None
-        for attempt in range(1, attempts + 1):
-            try:
-                self.plane.install_crds()
-                return
-            except KubectlError as error:
-                if "accessor error" not in error.stderr or attempt == attempts:
-                    raise
-                time.sleep(1)
 
     def _wait_storage(self, timeout: float = 60) -> None:
         """Right after the CRDs are Established their storage may still answer 429 "storage is
