@@ -102,9 +102,10 @@ class StatusBase(StatusModel):
     """Status fields every kind reports."""
 
     observed_generation: int | None = None
-    """The metadata.generation the operator last converged."""
+    """The metadata.generation of the last reconcile pass, successful or not."""
     conditions: list[Condition] = CONDITIONS_FIELD
-    """Current state; Ready is the summary."""
+    """Ready (usable), Synced (last pass reached the backend), Reconciling and Stalled (kstatus),
+    and Degraded where the backend reports health."""
 
 
 Properties = dict[str, str]

@@ -70,6 +70,9 @@ class OperatorSettings:
     connect_timeout: float = 10.0
     watch_server_timeout: int = 600
     watch_client_timeout: int = 660
+    event_namespace: str = "default"
+    """Where Events about the (cluster-scoped) objects go: `kubectl describe` finds them there."""
+    event_component: str = "stratum"
     lease_namespace: str | None = None
     lease_name: str = "stratum-operator"
     lease_seconds: int = 15
