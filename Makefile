@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: all venv controlplane crds lint typecheck test unit integration e2e demo bench clean
+.PHONY: all venv controlplane tools crds lint typecheck test unit integration e2e demo bench clean
 
 all: test
 
@@ -20,13 +20,17 @@ venv: $(STAMP)
 controlplane:
 	hack/controlplane build
 
+# Pinned Go tools the tests run (promtool for the alert rules), cached under ~/.cache/stratum/tools.
+tools:
+	hack/tools build promtool
+
 crds: venv
 	$(BIN)/stratum crds --out crds
 	hack/sync-crds
 
 lint: venv
-	$(BIN)/ruff check operator tests hack/demo hack/sync-crds bench
-	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds bench
+	$(BIN)/ruff check operator tests hack/demo hack/sync-crds hack/tools bench
+	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds hack/tools bench
 	$(BIN)/lint-imports
 
 typecheck: venv
@@ -35,7 +39,7 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-test: venv controlplane lint typecheck
+test: venv controlplane tools lint typecheck
 	$(BIN)/pytest -q tests
 
 demo: venv controlplane
