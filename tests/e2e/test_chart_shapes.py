@@ -7,6 +7,7 @@ Secrets the pod needs, which environment variables and volumes a backend gets.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -420,3 +421,30 @@ def test_the_dry_run_refuses_what_the_server_would_refuse(plane: Kube, helm: Hel
     )
     assert refused.returncode != 0
     assert "spec.secretName: Required value" in refused.stderr
+
+
+@pytest.mark.parametrize("name", ["defaults", "linstor-only", "maas-only", "cert-manager"])
+def test_install_notes_name_only_the_secrets_of_configured_backends(
+    plane: Kube, helm: Helm, name: str
+) -> None:
+    (shape,) = [s for s in SHAPES if s.name == name]
+    path = helm.home / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(shape.values))
+    installer = Helm(helm.binary, helm.home, plane.kubeconfig)
+    out = installer.run(
+        "install", "stratum", str(CHART), "-n", NS, "--values", str(path), "--dry-run=server"
+    ).stdout
+    notes = out.split("NOTES:", 1)[1]
+    created = set(re.findall(r"create secret generic (\S+)", notes))
+    assert created == shape.secrets - {"stratum-linstor-client-tls"}, notes
+    assert ("No backend is configured" in notes) == (name == "defaults")
+    if name == "cert-manager":
+        assert "writes Secret stratum-linstor-client-tls" in notes.replace("\n", " ")
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
+def test_shape_passes_helm_lint_strict(helm: Helm, shape: Shape) -> None:
+    path = helm.home / f"lint-{shape.name}.yaml"
+    path.write_text(yaml.safe_dump(shape.values))
+    out = helm.run("lint", str(CHART), "--strict", "--values", str(path)).stdout
+    assert "0 chart(s) failed" in out
