@@ -448,3 +448,23 @@ def test_shape_passes_helm_lint_strict(helm: Helm, shape: Shape) -> None:
     path.write_text(yaml.safe_dump(shape.values))
     out = helm.run("lint", str(CHART), "--strict", "--values", str(path)).stdout
     assert "0 chart(s) failed" in out
+
+
+def test_deploy_monitoring_is_accepted_by_the_api_server(plane: Kube) -> None:
+    """deploy/monitoring (PrometheusRule, ServiceMonitor, dashboard ConfigMap) for installs without
+    the chart, through the same server-side dry run (moved into this test's namespace)."""
+    out = plane.run("kustomize", str(CHART.parents[1] / "deploy" / "monitoring")).stdout
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    assert sorted(d["kind"] for d in docs) == ["ConfigMap", "PrometheusRule", "ServiceMonitor"]
+    (dashboard,) = [d for d in docs if d["kind"] == "ConfigMap"]
+    assert dashboard["metadata"]["labels"] == {"grafana_dashboard": "1"}
+    assert json.loads(dashboard["data"]["stratum.json"]) == json.loads(
+        (CHART / "files" / "dashboard.json").read_text()
+    )
+    (monitor,) = [d for d in docs if d["kind"] == "ServiceMonitor"]
+    service = yaml.safe_load((CHART.parents[1] / "deploy" / "service.yaml").read_text())
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert monitor["spec"]["endpoints"][0]["port"] == service["spec"]["ports"][0]["name"]
+    for doc in docs:
+        doc["metadata"]["namespace"] = NS
+    plane.run("apply", "--server-side", "--dry-run=server", "-f", "-", input=yaml.safe_dump_all(docs))

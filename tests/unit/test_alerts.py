@@ -4,6 +4,7 @@ from the Go module proxy by hack/tools (pinned there)."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -245,3 +246,33 @@ def test_deploy_monitoring_ships_the_chart_files() -> None:
     wrapped = yaml.safe_load((DEPLOY / "prometheusrule.yaml").read_text())
     assert wrapped["kind"] == "PrometheusRule"
     assert wrapped["spec"] == yaml.safe_load(RULES.read_text())
+
+
+def test_dashboard_queries_are_valid_promql(promtool: str, tmp_path: Path) -> None:
+    """promtool parses each dashboard query as a recording rule (Grafana's $__rate_interval
+    stands in as 5m); panels are laid out on Grafana's 24-column grid with unique ids."""
+    dashboard = json.loads((RULES.parent / "dashboard.json").read_text())
+    panels = dashboard["panels"]
+    assert len({p["id"] for p in panels}) == len(panels)
+    assert all(p["gridPos"]["x"] + p["gridPos"]["w"] <= 24 for p in panels)
+    assert [v["name"] for v in dashboard["templating"]["list"]] == ["datasource"]
+    queries = [t["expr"] for p in panels for t in p.get("targets", [])]
+    assert queries
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard",
+                "rules": [
+                    {"record": f"dashboard:query{i}", "expr": q.replace("$__rate_interval", "5m")}
+                    for i, q in enumerate(queries)
+                ],
+            }
+        ]
+    }
+    path = tmp_path / "dashboard-rules.yaml"
+    path.write_text(yaml.safe_dump(rules))
+    proc = subprocess.run(
+        [promtool, "check", "rules", str(path)], check=False, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"SUCCESS: {len(queries)} rules found" in proc.stdout
