@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stratum.cli import build_parser
 from support.helm import CHART, Helm, helm_binary
 from support.kube import ControlPlane, Kube
 
@@ -468,3 +469,10 @@ def test_deploy_monitoring_is_accepted_by_the_api_server(plane: Kube) -> None:
     for doc in docs:
         doc["metadata"]["namespace"] = NS
     plane.run("apply", "--server-side", "--dry-run=server", "-f", "-", input=yaml.safe_dump_all(docs))
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[s.name for s in SHAPES])
+def test_shape_args_are_accepted_by_stratum_run(helm: Helm, shape: Shape) -> None:
+    (container,) = pod_spec(render(helm, shape.values))["containers"]
+    args = build_parser().parse_args(["run", *container["args"]])
+    assert args.log_format == shape.values.get("operator", {}).get("logFormat", "text")
