@@ -20,7 +20,7 @@ from support.operator import OperatorProcess
 pytestmark = pytest.mark.e2e
 
 LINSTOR = "linstor.stratum.dev/v1alpha1"
-SIZE_MESSAGE = "must be a size from 1 byte to below 8Ei"
+SIZE_MESSAGE = "must be a positive quantity from 1 byte to below 8Ei"
 
 
 def resource(name: str, *sizes: str | int, rg: str = "sizes-rg") -> dict[str, Any]:

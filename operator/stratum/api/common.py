@@ -42,8 +42,8 @@ Quantity = Annotated[
                     f"(self.matches('{QUANTITY_PATTERN}') && isQuantity(self) && "
                     f"quantity(self).compareTo(quantity('{MIN_BYTES}')) >= 0 && "
                     f"quantity(self).isLessThan(quantity('{MAX_QUANTITY}')))",
-                    "message": "must be a size from 1 byte to below 8Ei, such as 10Gi, 500M, 1.5Ti or 1e9 "
-                    "(the suffixes m, u and n are not byte sizes)",
+                    "message": "must be a positive quantity from 1 byte to below 8Ei, such as 10Gi, 500M, "
+                    "1.5Ti or 1e9 (the suffixes m, u and n are not byte sizes)",
                 }
             ],
         }
