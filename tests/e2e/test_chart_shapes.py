@@ -362,6 +362,10 @@ def test_network_policy_allows_only_the_configured_peers(helm: Helm) -> None:
     only_linstor = render(helm, {**shape.values, "maas": {"apiUrl": ""}})
     (policy,) = [d for d in only_linstor if d["kind"] == "NetworkPolicy"]
     assert len(policy["spec"]["egress"]) == 3
+    # Without the metrics port no ingress at all.
+    closed = render(helm, {**shape.values, "metrics": {"enabled": False}})
+    (policy,) = [d for d in closed if d["kind"] == "NetworkPolicy"]
+    assert policy["spec"]["ingress"] == [] and "Ingress" in policy["spec"]["policyTypes"]
 
 
 def pod_selector(docs: list[dict[str, Any]]) -> dict[str, str]:
