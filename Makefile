@@ -36,7 +36,7 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+unit: venv tools
 	$(BIN)/pytest -q tests/unit
 
 test: venv controlplane tools lint typecheck
