@@ -98,7 +98,9 @@ def register_kind(
         **kwargs: Any,
     ) -> None:
         call = Call(body, spec, status, memo, kwargs)
-        await _run(kind, backend, call, patch, reconcile(call), retry=0, raise_for_retry=False)
+        await _run(
+            kind, backend, call, patch, reconcile(call), retry=0, raise_for_retry=False, shared_reads=True
+        )
 
     async def on_delete(
         *,
@@ -153,6 +155,7 @@ async def _run(
     retry: int,
     raise_for_retry: bool,
     deleting: bool = False,
+    shared_reads: bool = False,
 ) -> Outcome:
     return await run_pass(
         kind=kind.kind,
@@ -167,4 +170,5 @@ async def _run(
         run=run,
         raise_for_retry=raise_for_retry,
         deleting=deleting,
+        shared_reads=shared_reads,
     )

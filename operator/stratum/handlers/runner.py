@@ -12,6 +12,7 @@ import kopf
 
 from stratum.api.common import StatusBase
 from stratum.clients.errors import BackendError, BackendUnavailable
+from stratum.clients.shared import SharedReads, SharedReadWrite, reading_shared
 from stratum.handlers.conditions import (
     converged_generation,
     degraded_conditions,
@@ -55,15 +56,23 @@ async def run_pass(
     retry: int = 0,
     raise_for_retry: bool = True,
     deleting: bool = False,
+    shared_reads: bool = False,
 ) -> Outcome:
     """One serialized pass. With `raise_for_retry` (change handlers) a pass that is not done
-    raises kopf.TemporaryError so kopf retries with backoff; the drift timer only records."""
+    raises kopf.TemporaryError so kopf retries with backoff; the drift timer only records.
+    With `shared_reads` (the drift timer) the backend reads may come from other drift passes'
+    (stratum.clients.shared)."""
     uid = body.metadata.uid or body.metadata.name or ""
     started = time.monotonic()
     failed: Exception | None = None
     async with runtime.lock(uid), runtime.backend_slots:
+
+        def ran_fresh() -> None:
+            runtime.fresh_passes[uid] = time.monotonic()
+
+        reads = drift_reads(runtime, uid) if shared_reads else None
         try:
-            outcome = await run()
+            outcome = await run_reading(run, reads, ran_fresh)
         except Exception as exc:  # every failure becomes a condition, never a silent loop
             failed = exc
             outcome = failure_outcome(exc, backend)
@@ -97,6 +106,30 @@ async def run_pass(
         settings.retry_delay(outcome.retry) if outcome.retry is not None else settings.backoff.seconds(retry)
     )
     raise kopf.TemporaryError(f"{outcome.reason}: {outcome.message}", delay=delay)
+
+
+def drift_reads(runtime: Runtime, uid: str) -> SharedReads:
+    settings = runtime.settings
+    return SharedReads(
+        max_age=settings.drift_interval,
+        not_before=runtime.fresh_passes.get(uid, float("-inf")),
+        refresh_budget=settings.shared_refresh_budget,
+    )
+
+
+async def run_reading(run: Pass, reads: SharedReads | None, ran_fresh: Callable[[], None]) -> Outcome:
+    """The pass on shared reads when given; one that is about to write runs again on fresh
+    reads, so nothing is written on shared data. `ran_fresh` is called after a fresh pass."""
+    if reads is not None:
+        try:
+            with reading_shared(reads):
+                return await run()
+        except SharedReadWrite:
+            pass
+    try:
+        return await run()
+    finally:
+        ran_fresh()
 
 
 def write_status(

@@ -56,6 +56,8 @@ class Runtime:
     events: EventSink
     clients: Clients = field(default_factory=Clients)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    fresh_passes: dict[str, float] = field(default_factory=dict)
+    """time.monotonic() when each object's last pass on fresh backend reads ended."""
     backend_slots: asyncio.Semaphore = field(init=False)
     """At most settings.workers passes talk to the backends at once."""
 
@@ -68,3 +70,4 @@ class Runtime:
 
     def forget(self, uid: str) -> None:
         self.locks.pop(uid, None)
+        self.fresh_passes.pop(uid, None)

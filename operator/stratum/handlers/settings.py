@@ -53,6 +53,10 @@ class OperatorSettings:
     """How often every object is re-checked against its backend (`--drift-interval`)."""
     drift_idle: float = 5.0
     """The drift timer waits this long after the last change of an object."""
+    shared_refresh_budget: int = 2
+    """Drift passes share backend reads per interval; per-object reads the backend cannot list in
+    bulk (LINSTOR volume groups, max volume sizes) are refreshed at most this many times per
+    interval and kind (stratum.clients.shared)."""
     workers: int = 20
     """Reconcile passes talking to the backends at once (`--workers`)."""
     delays: RetryDelays = field(default_factory=RetryDelays)

@@ -11,6 +11,7 @@ import httpx
 from stratum.clients.errors import Backend, BackendRefused
 from stratum.clients.linstor import apicallrc
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
+from stratum.clients.linstor.cache import LinstorSharedReads
 from stratum.clients.linstor.config import LinstorConfig
 from stratum.clients.linstor.models import (
     MaxVolumeSizes,
@@ -22,6 +23,7 @@ from stratum.clients.linstor.models import (
 )
 from stratum.clients.observe import RequestObserver, ignore_request
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
+from stratum.clients.shared import guard_write
 
 BACKEND = Backend.LINSTOR
 Params = dict[str, str | int | Sequence[str]]
@@ -43,6 +45,7 @@ class LinstorClient:
         self.retry = retry or RetryPolicy()
         self.observer = observer
         self._active = 0
+        self.shared = LinstorSharedReads(self.request)
         self._http = httpx.AsyncClient(
             verify=config.ssl_context(),
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
@@ -67,6 +70,7 @@ class LinstorClient:
     async def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None) -> Any:
         """The decoded JSON answer; LinstorError for an error answer, BackendUnavailable when
         no controller answers."""
+        guard_write(BACKEND, method, path)
         controllers = self.config.controllers
         tried: list[str] = []
         wording = Wording(
@@ -125,6 +129,8 @@ class LinstorClient:
         ]
 
     async def get_resource_group(self, name: str) -> ResourceGroup | None:
+        if hit := await self.shared.resource_group(name):
+            return hit.value
         data = await self._get_one(f"/v1/resource-groups/{name}", missing=(apicallrc.FAIL_NOT_FOUND_RSC_GRP,))
         return None if data is None else ResourceGroup.model_validate(data)
 
@@ -160,10 +166,14 @@ class LinstorClient:
         return await self._mutate("DELETE", f"/v1/resource-groups/{name}")
 
     async def list_volume_groups(self, group: str) -> list[VolumeGroup]:
-        return [
-            VolumeGroup.model_validate(i)
-            for i in await self.request("GET", f"/v1/resource-groups/{group}/volume-groups")
-        ]
+        async def fetch() -> list[VolumeGroup]:
+            return [
+                VolumeGroup.model_validate(i)
+                for i in await self.request("GET", f"/v1/resource-groups/{group}/volume-groups")
+            ]
+
+        hit = await self.shared.volume_groups(group, fetch)
+        return hit.value if hit else await fetch()
 
     async def create_volume_group(self, group: str, number: int, props: dict[str, str]) -> list[ApiCallRc]:
         body: dict[str, Any] = {"volume_number": number}
@@ -181,9 +191,13 @@ class LinstorClient:
         )
 
     async def query_max_volume_size(self, group: str) -> MaxVolumeSizes:
-        return MaxVolumeSizes.model_validate(
-            await self.request("GET", f"/v1/resource-groups/{group}/query-max-volume-size")
-        )
+        async def fetch() -> MaxVolumeSizes:
+            return MaxVolumeSizes.model_validate(
+                await self.request("GET", f"/v1/resource-groups/{group}/query-max-volume-size")
+            )
+
+        hit = await self.shared.max_volume_size(group, fetch)
+        return hit.value if hit else await fetch()
 
     async def spawn(
         self, group: str, name: str, sizes_kib: Sequence[int], *, props: dict[str, str]
@@ -210,6 +224,8 @@ class LinstorClient:
 
     async def get_resource_definition(self, name: str) -> ResourceDefinition | None:
         """The definition with its volume definitions, or None."""
+        if hit := await self.shared.resource_definition(name):
+            return hit.value
         found = await self.list_resource_definitions([name])
         return next((rd for rd in found if rd.name.lower() == name.lower()), None)
 
@@ -245,6 +261,8 @@ class LinstorClient:
         self, resources: Sequence[str] = (), nodes: Sequence[str] = ()
     ) -> list[Resource]:
         """Resources with their volumes (the view endpoint), optionally filtered."""
+        if len(resources) == 1 and not nodes and (hit := await self.shared.resources(resources[0])):
+            return hit.value
         params: Params = {}
         if resources:
             params["resources"] = list(resources)
@@ -289,6 +307,8 @@ class LinstorClient:
         return [Snapshot.model_validate(i) for i in data]
 
     async def get_snapshot(self, resource: str, name: str) -> Snapshot | None:
+        if hit := await self.shared.snapshot(resource, name):
+            return hit.value
         data = await self._get_one(
             f"/v1/resource-definitions/{resource}/snapshots/{name}",
             missing=(apicallrc.FAIL_NOT_FOUND_SNAPSHOT, apicallrc.FAIL_NOT_FOUND_RSC_DFN),

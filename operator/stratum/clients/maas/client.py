@@ -13,11 +13,13 @@ import httpx
 
 from stratum.clients.errors import Backend
 from stratum.clients.maas.auth import Signer
+from stratum.clients.maas.cache import MaasSharedReads, Query
 from stratum.clients.maas.config import MaasConfig
 from stratum.clients.maas.errors import MaasNotFound, error_from_response
 from stratum.clients.maas.models import BlockDevice, Machine, Raid
 from stratum.clients.observe import RequestObserver, ignore_request
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
+from stratum.clients.shared import guard_write
 
 BACKEND = Backend.MAAS
 Field = tuple[str, str | int]
@@ -65,6 +67,7 @@ class MaasClient:
         self.retry = retry or RetryPolicy()
         self.observer = observer
         self._signer = Signer(config.api_key)
+        self.shared = MaasSharedReads()
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
             limits=httpx.Limits(
@@ -91,7 +94,14 @@ class MaasClient:
         """The decoded answer (JSON, text, or None for 204). MaasError subclasses for refusals,
         BackendUnavailable when MAAS does not answer or keeps failing with 5xx."""
         url = self.root + path
-        params = tuple(([("op", op)] if op else []) + list(query))
+        params: Query = tuple(([("op", op)] if op else []) + list(query))
+        if method == "GET":
+            return await self.shared.get(path, params, lambda: self._send(method, path, url, params, None))
+        guard_write(BACKEND, method, path)
+        self.shared.written(path)
+        return await self._send(method, path, url, params, form)
+
+    async def _send(self, method: str, path: str, url: str, params: Query, form: Form | None) -> Any:
         headers: dict[str, str] = {}
         content: bytes | None = None
         if method in ("POST", "PUT"):

@@ -1,0 +1,139 @@
+"""LINSTOR reads shared by drift passes (see stratum.clients.shared): per interval, one list of
+each kind a drift pass asks about (resource groups, resource definitions with their volume
+definitions, resources with their states, snapshots, storage pools), each fetched on first use;
+answers are cut from those lists by name, as the controller matches names (case-insensitively).
+Volume groups and max volume sizes have no bulk read and are kept per group (SharedEntries).
+
+Each method returns a Hit with the answer, or None when the pass reads fresh (a change-driven
+pass, or shared data older than its object's last fresh pass)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from stratum.clients import shared
+from stratum.clients.linstor.models import (
+    MaxVolumeSizes,
+    Resource,
+    ResourceDefinition,
+    ResourceGroup,
+    Snapshot,
+    VolumeGroup,
+)
+from stratum.clients.shared import Clock, SharedEntries, SharedValue
+
+T = TypeVar("T")
+Rows = dict[str, list[dict[str, Any]]]
+Request = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Hit(Generic[T]):
+    value: T
+
+
+def key(name: str) -> str:
+    return name.casefold()
+
+
+def by_name(rows: list[dict[str, Any]], *fields: str) -> Rows:
+    """Rows grouped by the (case-folded) value of `fields`, joined with '/'."""
+    out: Rows = defaultdict(list)
+    for row in rows:
+        out["/".join(key(str(row.get(f, ""))) for f in fields)].append(row)
+    return dict(out)
+
+
+def pools_fingerprint(rows: list[dict[str, Any]]) -> Hashable:
+    """What a max volume size depends on besides the group: every pool's free and total space
+    (a satellite without connection reports none)."""
+    return tuple(
+        sorted(
+            (
+                str(r.get("node_name")),
+                str(r.get("storage_pool_name")),
+                r.get("free_capacity"),
+                r.get("total_capacity"),
+            )
+            for r in rows
+        )
+    )
+
+
+class LinstorSharedReads:
+    """The shared lists of one LinstorClient; `request` is the client's own (GET) request."""
+
+    def __init__(self, request: Request, clock: Clock = time.monotonic) -> None:
+        def listing(path: str, *fields: str, params: dict[str, str] | None = None) -> SharedValue[Rows]:
+            async def fetch() -> Rows:
+                return by_name(await request("GET", path, params=params), *fields)
+
+            return SharedValue(fetch, clock)
+
+        self._groups = listing("/v1/resource-groups", "name")
+        self._definitions = listing(
+            "/v1/resource-definitions", "name", params={"with_volume_definitions": "true"}
+        )
+        self._resources = listing("/v1/view/resources", "name")
+        self._snapshots = listing("/v1/view/snapshots", "resource_name", "name")
+        self._pools = listing("/v1/view/storage-pools")
+        self._volume_groups: SharedEntries[str, list[VolumeGroup]] = SharedEntries(clock)
+        self._max_sizes: SharedEntries[str, MaxVolumeSizes] = SharedEntries(clock)
+
+    async def _rows(self, listing: SharedValue[Rows], name: str) -> list[dict[str, Any]] | None:
+        reads = shared.current()
+        if reads is None:
+            return None
+        rows = await listing.get(reads)
+        return None if rows is None else rows.get(name, [])
+
+    async def resource_group(self, name: str) -> Hit[ResourceGroup | None] | None:
+        rows = await self._rows(self._groups, key(name))
+        if rows is None:
+            return None
+        return Hit(ResourceGroup.model_validate(rows[0]) if rows else None)
+
+    async def resource_definition(self, name: str) -> Hit[ResourceDefinition | None] | None:
+        rows = await self._rows(self._definitions, key(name))
+        if rows is None:
+            return None
+        return Hit(ResourceDefinition.model_validate(rows[0]) if rows else None)
+
+    async def resources(self, name: str) -> Hit[list[Resource]] | None:
+        rows = await self._rows(self._resources, key(name))
+        return None if rows is None else Hit([Resource.model_validate(r) for r in rows])
+
+    async def snapshot(self, resource: str, name: str) -> Hit[Snapshot | None] | None:
+        rows = await self._rows(self._snapshots, f"{key(resource)}/{key(name)}")
+        if rows is None:
+            return None
+        return Hit(Snapshot.model_validate(rows[0]) if rows else None)
+
+    async def volume_groups(
+        self, group: str, fetch: Callable[[], Awaitable[list[VolumeGroup]]]
+    ) -> Hit[list[VolumeGroup]] | None:
+        """Kept per group while the group itself (as listed) is unchanged."""
+        reads = shared.current()
+        observed = await self.resource_group(group)
+        if reads is None or observed is None or observed.value is None:
+            return None
+        fingerprint = observed.value.model_dump_json()
+        return Hit(await self._volume_groups.get(key(group), fingerprint, fetch, reads))
+
+    async def max_volume_size(
+        self, group: str, fetch: Callable[[], Awaitable[MaxVolumeSizes]]
+    ) -> Hit[MaxVolumeSizes] | None:
+        """Kept per group while the group and every storage pool's free space are unchanged."""
+        reads = shared.current()
+        observed = await self.resource_group(group)
+        if reads is None or observed is None or observed.value is None:
+            return None
+        pools = await self._pools.get(reads)
+        if pools is None:
+            return None
+        fingerprint = (observed.value.model_dump_json(), pools_fingerprint(pools.get("", [])))
+        return Hit(await self._max_sizes.get(key(group), fingerprint, fetch, reads))

@@ -1,0 +1,284 @@
+"""Shared reads for drift passes: expiry, sharing between passes, the object's own last fresh
+pass, the refresh budget, and that a pass reading shared data never writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+
+from stratum.clients.errors import Backend, BackendNotFound
+from stratum.clients.linstor import LinstorClient, LinstorConfig
+from stratum.clients.maas import ApiKey, MaasClient, MaasConfig
+from stratum.clients.retry import RetryPolicy
+from stratum.clients.shared import (
+    SharedEntries,
+    SharedReads,
+    SharedReadWrite,
+    SharedValue,
+    current,
+    guard_write,
+    reading_shared,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting(value: Any, calls: list[int]) -> Any:
+    async def fetch() -> Any:
+        calls.append(1)
+        await asyncio.sleep(0)
+        return value
+
+    return fetch
+
+
+# ----------------------------------------------------------------------------- SharedValue
+
+
+async def test_a_shared_value_is_fetched_once_per_max_age() -> None:
+    clock, calls = Clock(), []
+    value = SharedValue(counting(["a"], calls), clock)
+    reads = SharedReads(max_age=60)
+    assert await value.get(reads) == ["a"]
+    clock.now += 59
+    assert await value.get(reads) == ["a"]
+    assert len(calls) == 1
+    clock.now += 1
+    assert await value.get(reads) == ["a"]
+    assert len(calls) == 2
+
+
+async def test_passes_asking_at_once_share_one_fetch() -> None:
+    calls: list[int] = []
+    value = SharedValue(counting(["a"], calls))
+    reads = SharedReads(max_age=60)
+    answers = await asyncio.gather(*(value.get(reads) for _ in range(20)))
+    assert answers == [["a"]] * 20
+    assert len(calls) == 1
+
+
+async def test_data_older_than_the_objects_last_fresh_pass_is_not_used() -> None:
+    clock, calls = Clock(), []
+    value = SharedValue(counting(["a"], calls), clock)
+    assert await value.get(SharedReads(max_age=60, not_before=50)) == ["a"]
+    clock.now += 10
+    # The object was written at 105, after the shared list was fetched at 100: read for itself.
+    assert await value.get(SharedReads(max_age=60, not_before=105)) is None
+    assert len(calls) == 1
+
+
+async def test_a_failed_fetch_is_not_kept() -> None:
+    attempts: list[int] = []
+
+    async def flaky() -> list[str]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("down")
+        return ["a"]
+
+    value = SharedValue(flaky)
+    with pytest.raises(RuntimeError):
+        await value.get(SharedReads(max_age=60))
+    assert await value.get(SharedReads(max_age=60)) == ["a"]
+
+
+# ----------------------------------------------------------------------------- SharedEntries
+
+
+async def test_entries_are_kept_while_young_and_their_fingerprint_is_unchanged() -> None:
+    clock, calls = Clock(), []
+    entries: SharedEntries[str, int] = SharedEntries(clock)
+    reads = SharedReads(max_age=60, refresh_budget=5)
+    assert await entries.get("g1", "f1", counting(1, calls), reads) == 1
+    assert await entries.get("g1", "f1", counting(2, calls), reads) == 1
+    assert len(calls) == 1
+    assert await entries.get("g1", "f2", counting(3, calls), reads) == 3  # the pools changed
+    clock.now += 60
+    assert await entries.get("g1", "f2", counting(4, calls), reads) == 4  # too old
+    assert len(calls) == 3
+
+
+async def test_stale_entries_are_refreshed_only_within_the_budget_per_interval() -> None:
+    clock, calls = Clock(), []
+    entries: SharedEntries[str, int] = SharedEntries(clock)
+    reads = SharedReads(max_age=60, refresh_budget=2)
+    for group in ("a", "b", "c", "d"):  # new entries are always fetched
+        await entries.get(group, "f", counting(0, calls), reads)
+    assert len(calls) == 4
+    clock.now += 60
+    got = [await entries.get(group, "f", counting(1, calls), reads) for group in ("a", "b", "c", "d")]
+    assert got == [1, 1, 0, 0]  # two refreshed, two served as they were
+    assert len(calls) == 6
+    clock.now += 60  # the next interval refreshes the two left
+    got = [await entries.get(group, "f", counting(2, calls), reads) for group in ("c", "d", "a", "b")]
+    assert got == [2, 2, 1, 1]
+
+
+async def test_a_refused_read_is_kept_and_raised_again() -> None:
+    calls: list[int] = []
+
+    async def refused() -> int:
+        calls.append(1)
+        raise BackendNotFound(Backend.LINSTOR, "no candidates")
+
+    entries: SharedEntries[str, int] = SharedEntries()
+    reads = SharedReads(max_age=60)
+    for _ in range(2):
+        with pytest.raises(BackendNotFound):
+            await entries.get("g", "f", refused, reads)
+    assert len(calls) == 1
+
+
+# ----------------------------------------------------------------------------- pass rules
+
+
+def test_only_reads_are_allowed_while_reading_shared_data() -> None:
+    guard_write(Backend.LINSTOR, "PUT", "/v1/x")  # a fresh pass writes
+    with reading_shared(SharedReads(max_age=60)):
+        assert current() is not None
+        guard_write(Backend.LINSTOR, "GET", "/v1/x")
+        with pytest.raises(SharedReadWrite):
+            guard_write(Backend.MAAS, "POST", "nodes/abc/raids/")
+    assert current() is None
+
+
+# ----------------------------------------------------------------------------- LINSTOR client
+
+
+def linstor_backend(log: Counter[str]) -> httpx.MockTransport:
+    groups = [{"name": f"RG{i}", "select_filter": {"place_count": 2}} for i in range(3)]
+    rds = [{"name": f"R{i}", "resource_group_name": "RG0", "volume_definitions": []} for i in range(5)]
+    resources = [{"name": f"R{i}", "node_name": n} for i in range(5) for n in ("n1", "n2")]
+    pools = [{"node_name": "n1", "storage_pool_name": "thin", "free_capacity": 10, "total_capacity": 10}]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        log[f"{request.method} {path}"] += 1
+        if request.method != "GET":
+            return httpx.Response(200, json=[])
+        data: Any = {
+            "/v1/resource-groups": groups,
+            "/v1/resource-definitions": [
+                rd
+                for rd in rds
+                if not request.url.params.get_list("resource_definitions")
+                or rd["name"].lower() in [n.lower() for n in request.url.params.get_list("resource_definitions")]
+            ],
+            "/v1/view/resources": [
+                r
+                for r in resources
+                if not request.url.params.get_list("resources")
+                or r["name"].lower() in [n.lower() for n in request.url.params.get_list("resources")]
+            ],
+            "/v1/view/storage-pools": pools,
+            "/v1/view/snapshots": [],
+        }.get(path)
+        if data is None and path.endswith("/volume-groups"):
+            data = [{"volume_number": 0}]
+        elif data is None and path.endswith("/query-max-volume-size"):
+            data = {"candidates": [{"storage_pool": "thin", "max_volume_size_kib": 10}]}
+        elif data is None and path.startswith("/v1/resource-groups/"):
+            data = next(g for g in groups if g["name"].lower() == path.rsplit("/", 1)[1].lower())
+        return httpx.Response(200, content=json.dumps(data), headers={"content-type": "application/json"})
+
+    return httpx.MockTransport(answer)
+
+
+def linstor(log: Counter[str]) -> LinstorClient:
+    return LinstorClient(
+        LinstorConfig(controllers=("http://linstor:3370",)),
+        retry=RetryPolicy(attempts=1),
+        transport=linstor_backend(log),
+    )
+
+
+async def drift_reads(client: LinstorClient) -> None:
+    for i in range(3):
+        assert (await client.get_resource_group(f"rg{i}")) is not None
+        assert [vg.volume_number for vg in await client.list_volume_groups(f"rg{i}")] == [0]
+        assert (await client.query_max_volume_size(f"rg{i}")).candidates[0].max_volume_size_kib == 10
+    for i in range(5):
+        rd = await client.get_resource_definition(f"r{i}")
+        assert rd is not None and rd.name == f"R{i}"
+        assert sorted(r.node_name for r in await client.list_resources([f"r{i}"])) == ["n1", "n2"]
+    assert await client.get_resource_definition("missing") is None
+    assert await client.list_resources(["missing"]) == []
+
+
+async def test_linstor_drift_passes_read_lists_once_and_fresh_passes_per_object() -> None:
+    log: Counter[str] = Counter()
+    async with linstor(log) as client:
+        with reading_shared(SharedReads(max_age=60)):
+            await drift_reads(client)
+            await drift_reads(client)  # the next objects of the same interval
+        shared = sum(log.values())
+        # Four lists, plus the per-group reads the first time they are asked for.
+        assert log["GET /v1/resource-groups"] == 1
+        assert log["GET /v1/resource-definitions"] == 1
+        assert log["GET /v1/view/resources"] == 1
+        assert log["GET /v1/view/storage-pools"] == 1
+        assert shared == 4 + 3 * 2
+        log.clear()
+        await drift_reads(client)  # a change-driven pass reads for itself
+        assert log["GET /v1/resource-definitions"] == 6
+        assert log["GET /v1/view/resources"] == 6
+        assert log["GET /v1/resource-groups"] == 0
+
+
+async def test_a_linstor_write_on_shared_reads_is_refused_before_it_is_sent() -> None:
+    log: Counter[str] = Counter()
+    async with linstor(log) as client:
+        with reading_shared(SharedReads(max_age=60)), pytest.raises(SharedReadWrite):
+            await client.modify_resource_definition("r1", override_props={"a": "b"})
+        assert not any(key.startswith("PUT") for key in log)
+        await client.modify_resource_definition("r1", override_props={"a": "b"})
+        assert log["PUT /v1/resource-definitions/r1"] == 1
+
+
+# ----------------------------------------------------------------------------- MAAS client
+
+
+def maas(log: Counter[str]) -> MaasClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        log[f"{request.method} {request.url.path}"] += 1
+        if request.url.path.endswith("/machines/gone/"):
+            return httpx.Response(404, text="No Machine matches the given query.")
+        return httpx.Response(200, json=[] if request.method == "GET" else {})
+
+    config = MaasConfig(url="http://maas:5240/MAAS/", api_key=ApiKey("a", "b", "c"))
+    return MaasClient(config, retry=RetryPolicy(attempts=1), transport=httpx.MockTransport(answer))
+
+
+async def test_maas_reads_are_shared_per_machine_and_dropped_when_the_machine_is_written() -> None:
+    log: Counter[str] = Counter()
+    async with maas(log) as client:
+        with reading_shared(SharedReads(max_age=60)):
+            for _ in range(3):  # three arrays on machine abc
+                await client.list_block_devices("abc")
+                await client.list_raids("abc")
+                assert await client.get_machine("gone") is None  # a 404 is an answer too
+            await client.list_raids("def")
+        assert log["GET /MAAS/api/2.0/nodes/abc/blockdevices/"] == 1
+        assert log["GET /MAAS/api/2.0/nodes/abc/raids/"] == 1
+        assert log["GET /MAAS/api/2.0/machines/gone/"] == 1
+        assert log["GET /MAAS/api/2.0/nodes/def/raids/"] == 1
+        await client.delete_raid("abc", 7)  # a fresh pass writes to abc
+        with reading_shared(SharedReads(max_age=60)):
+            await client.list_raids("abc")
+            await client.list_raids("def")
+            with pytest.raises(SharedReadWrite):
+                await client.delete_raid("def", 1)
+        assert log["GET /MAAS/api/2.0/nodes/abc/raids/"] == 2
+        assert log["GET /MAAS/api/2.0/nodes/def/raids/"] == 1
+        assert log["DELETE /MAAS/api/2.0/nodes/def/raid/1/"] == 0
