@@ -4,7 +4,6 @@ pass, the refresh budget, and that a pass reading shared data never writes."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from typing import Any
 
@@ -47,7 +46,7 @@ def counting(value: Any, calls: list[int]) -> Any:
 
 
 async def test_a_shared_value_is_fetched_once_per_max_age() -> None:
-    clock, calls = Clock(), []
+    clock, calls = Clock(), list[int]()
     value = SharedValue(counting(["a"], calls), clock)
     reads = SharedReads(max_age=60)
     assert await value.get(reads) == ["a"]
@@ -69,7 +68,7 @@ async def test_passes_asking_at_once_share_one_fetch() -> None:
 
 
 async def test_data_older_than_the_objects_last_fresh_pass_is_not_used() -> None:
-    clock, calls = Clock(), []
+    clock, calls = Clock(), list[int]()
     value = SharedValue(counting(["a"], calls), clock)
     assert await value.get(SharedReads(max_age=60, not_before=50)) == ["a"]
     clock.now += 10
@@ -97,7 +96,7 @@ async def test_a_failed_fetch_is_not_kept() -> None:
 
 
 async def test_entries_are_kept_while_young_and_their_fingerprint_is_unchanged() -> None:
-    clock, calls = Clock(), []
+    clock, calls = Clock(), list[int]()
     entries: SharedEntries[str, int] = SharedEntries(clock)
     reads = SharedReads(max_age=60, refresh_budget=5)
     assert await entries.get("g1", "f1", counting(1, calls), reads) == 1
@@ -110,7 +109,7 @@ async def test_entries_are_kept_while_young_and_their_fingerprint_is_unchanged()
 
 
 async def test_stale_entries_are_refreshed_only_within_the_budget_per_interval() -> None:
-    clock, calls = Clock(), []
+    clock, calls = Clock(), list[int]()
     entries: SharedEntries[str, int] = SharedEntries(clock)
     reads = SharedReads(max_age=60, refresh_budget=2)
     for group in ("a", "b", "c", "d"):  # new entries are always fetched
@@ -156,6 +155,12 @@ def test_only_reads_are_allowed_while_reading_shared_data() -> None:
 # ----------------------------------------------------------------------------- LINSTOR client
 
 
+def filtered(rows: list[dict[str, Any]], request: httpx.Request, param: str) -> list[dict[str, Any]]:
+    """The rows the controller returns for `?param=a&param=b` (names match case-insensitively)."""
+    wanted = {name.lower() for name in request.url.params.get_list(param)}
+    return [row for row in rows if not wanted or str(row["name"]).lower() in wanted]
+
+
 def linstor_backend(log: Counter[str]) -> httpx.MockTransport:
     groups = [{"name": f"RG{i}", "select_filter": {"place_count": 2}} for i in range(3)]
     rds = [{"name": f"R{i}", "resource_group_name": "RG0", "volume_definitions": []} for i in range(5)]
@@ -165,32 +170,24 @@ def linstor_backend(log: Counter[str]) -> httpx.MockTransport:
     def answer(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         log[f"{request.method} {path}"] += 1
+        data: Any = []
         if request.method != "GET":
-            return httpx.Response(200, json=[])
-        data: Any = {
-            "/v1/resource-groups": groups,
-            "/v1/resource-definitions": [
-                rd
-                for rd in rds
-                if not request.url.params.get_list("resource_definitions")
-                or rd["name"].lower() in [n.lower() for n in request.url.params.get_list("resource_definitions")]
-            ],
-            "/v1/view/resources": [
-                r
-                for r in resources
-                if not request.url.params.get_list("resources")
-                or r["name"].lower() in [n.lower() for n in request.url.params.get_list("resources")]
-            ],
-            "/v1/view/storage-pools": pools,
-            "/v1/view/snapshots": [],
-        }.get(path)
-        if data is None and path.endswith("/volume-groups"):
+            pass
+        elif path == "/v1/resource-groups":
+            data = groups
+        elif path == "/v1/resource-definitions":
+            data = filtered(rds, request, "resource_definitions")
+        elif path == "/v1/view/resources":
+            data = filtered(resources, request, "resources")
+        elif path == "/v1/view/storage-pools":
+            data = pools
+        elif path.endswith("/volume-groups"):
             data = [{"volume_number": 0}]
-        elif data is None and path.endswith("/query-max-volume-size"):
+        elif path.endswith("/query-max-volume-size"):
             data = {"candidates": [{"storage_pool": "thin", "max_volume_size_kib": 10}]}
-        elif data is None and path.startswith("/v1/resource-groups/"):
-            data = next(g for g in groups if g["name"].lower() == path.rsplit("/", 1)[1].lower())
-        return httpx.Response(200, content=json.dumps(data), headers={"content-type": "application/json"})
+        elif path.startswith("/v1/resource-groups/"):
+            data = next(g for g in groups if str(g["name"]).lower() == path.rsplit("/", 1)[1].lower())
+        return httpx.Response(200, json=data)
 
     return httpx.MockTransport(answer)
 
