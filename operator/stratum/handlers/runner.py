@@ -57,25 +57,33 @@ async def run_pass(
     raise_for_retry: bool = True,
     deleting: bool = False,
     shared_reads: bool = False,
+    wait_for_inputs: Callable[[Outcome], Awaitable[Pass | None]] | None = None,
 ) -> Outcome:
     """One serialized pass. With `raise_for_retry` (change handlers) a pass that is not done
     raises kopf.TemporaryError so kopf retries with backoff; the drift timer only records.
     With `shared_reads` (the drift timer) the backend reads may come from other drift passes'
-    (stratum.clients.shared)."""
+    (stratum.clients.shared). A pass that waits for another object is given to
+    `wait_for_inputs`, which may return a pass to run at once instead of reporting the wait."""
     uid = body.metadata.uid or body.metadata.name or ""
-    started = time.monotonic()
-    failed: Exception | None = None
-    async with runtime.lock(uid), runtime.backend_slots:
 
-        def ran_fresh() -> None:
-            runtime.fresh_passes[uid] = time.monotonic()
+    def ran_fresh() -> None:
+        runtime.fresh_passes[uid] = time.monotonic()
 
-        reads = drift_reads(runtime, uid) if shared_reads else None
-        try:
-            outcome = await run_reading(run, reads, ran_fresh)
-        except Exception as exc:  # every failure becomes a condition, never a silent loop
-            failed = exc
-            outcome = failure_outcome(exc, backend)
+    while True:
+        started = time.monotonic()
+        failed: Exception | None = None
+        async with runtime.lock(uid), runtime.backend_slots:
+            reads = drift_reads(runtime, uid) if shared_reads else None
+            try:
+                outcome = await run_reading(run, reads, ran_fresh)
+            except Exception as exc:  # every failure becomes a condition, never a silent loop
+                failed = exc
+                outcome = failure_outcome(exc, backend)
+        # (Waiting happens outside the lock and the backend slots: others run meanwhile.)
+        again = None if failed or outcome.ready or wait_for_inputs is None else await wait_for_inputs(outcome)
+        if again is None:
+            break
+        run = again
     if outcome.status is not None and not isinstance(outcome.status, status_model):
         raise TypeError(
             f"a {kind} pass returned a {type(outcome.status).__name__}, not {status_model.__name__}"
@@ -190,8 +198,10 @@ def post_events(
     failed: bool,
     conditions: list[dict[str, Any]],
 ) -> None:
-    for action in outcome.actions:
-        events.post(body, type="Normal", reason=reasons.RECONCILED, message=action)
+    """One Event per state change, not per pass: what a pass changed in the backend (all of it in
+    one Event), a new state (a wait, a failure), and Ready after a state that was not; a pass
+    that changed something and became Ready posts one Ready Event that says both."""
+    changes = "; ".join(outcome.actions)
     before = list(status.get(CONDITIONS) or [])
     degraded = outcome.degraded
     was_degraded = get_condition(before, "Degraded") or {}
@@ -205,11 +215,16 @@ def post_events(
         and previous.get("reason") == outcome.reason
         and previous.get("message") == outcome.message
     )
-    if unchanged:
+    became_ready = (
+        outcome.ready and not kept_ready and previous is not None and previous.get("status") != "True"
+    )
+    if became_ready and not unchanged:
+        message = f"{changes}; {outcome.message}" if changes else outcome.message
+        events.post(body, type="Normal", reason=reasons.READY, message=message)
         return
-    if not outcome.ready or kept_ready:
+    if changes:
+        events.post(body, type="Normal", reason=reasons.RECONCILED, message=changes)
+    if not unchanged and (not outcome.ready or kept_ready):
         # A state that needs a person, or a failure, is a Warning; waiting for something is not.
         kind = "Warning" if failed else outcome.reason.event_type
         events.post(body, type=kind, reason=outcome.reason, message=outcome.message)
-    elif previous is not None and previous.get("status") != "True":
-        events.post(body, type="Normal", reason=reasons.READY, message=outcome.message)

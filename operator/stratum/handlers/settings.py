@@ -57,6 +57,10 @@ class OperatorSettings:
     """Drift passes share backend reads per interval; per-object reads the backend cannot list in
     bulk (LINSTOR volume groups, max volume sizes) are refreshed at most this many times per
     interval and kind (stratum.clients.shared)."""
+    dependency_wait: float = 5.0
+    """A change-driven pass that waits for another object (its ResourceGroup, Resource or
+    Snapshot) runs again as soon as that object changes within this many seconds, before it
+    reports the wait and leaves the retry to kopf."""
     workers: int = 20
     """Reconcile passes talking to the backends at once (`--workers`)."""
     delays: RetryDelays = field(default_factory=RetryDelays)

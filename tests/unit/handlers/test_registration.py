@@ -4,8 +4,11 @@ set of handlers."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
+import httpx
 import kopf
 import pytest
 from fakes import body, runtime
@@ -14,9 +17,9 @@ from stratum.api import crds
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.handlers import linstor
 from stratum.handlers.main import build_registry
-from stratum.handlers.registration import Call
+from stratum.handlers.registration import Call, add_finalizer, has_finalizer
 from stratum.handlers.settings import FINALIZER, OperatorSettings
-from stratum.reconcile.linstor.refs import GroupRef
+from stratum.reconcile.linstor.refs import GroupRef, ResourceRef
 
 
 def registered(settings: OperatorSettings) -> kopf.OperatorRegistry:
@@ -65,7 +68,7 @@ async def test_the_change_handler_runs_a_pass_and_patches_status() -> None:
     ]
     patch = kopf.Patch()
     snapshot = body(name="s1")
-    rt = runtime()
+    rt = runtime(dependency_wait=0)
     rt.clients.add(linstor.CLIENT, LinstorClient(LinstorConfig()))  # never called: nothing to read yet
     indexes: dict[str, Any] = {"resource_index": {}}
     with pytest.raises(kopf.TemporaryError) as caught:
@@ -91,3 +94,68 @@ def test_a_call_reads_typed_values_from_the_indexes() -> None:
     assert call.index("resourcegroup_index", "other", GroupRef) is None
     with pytest.raises(TypeError, match="GroupRef"):
         call.index("resourcegroup_index", "rg1", str)
+
+
+def test_the_first_pass_adds_the_finalizer_and_kopf_requires_it_only_once_it_is_there() -> None:
+    patch = kopf.Patch()
+    add_finalizer(kopf.Body({"metadata": {"name": "a", "finalizers": ["other/keep"]}}), patch)
+    assert patch["metadata"]["finalizers"] == ["other/keep", FINALIZER]  # others' finalizers stay
+    again = kopf.Patch()
+    add_finalizer(kopf.Body({"metadata": {"name": "a", "finalizers": [FINALIZER]}}), again)
+    add_finalizer(kopf.Body({"metadata": {"name": "a", "deletionTimestamp": "2026-01-01T00:00:00Z"}}), again)
+    assert not again  # already there; or being deleted, when none may be added
+    # kopf adds/removes its finalizer for handlers that require one: the delete handler and the
+    # drift timer require it exactly while the object has it, so kopf never patches it itself.
+    registry = registered(OperatorSettings())
+    deletes = [h for h in registry._changing.get_all_handlers() if h.id.startswith("delete_")]
+    timers = list(registry._spawning.get_all_handlers())
+    assert deletes and timers
+    assert all(h.requires_finalizer and h.when is has_finalizer for h in [*deletes, *timers])
+    assert has_finalizer(body=kopf.Body({"metadata": {"finalizers": [FINALIZER]}}))
+    assert not has_finalizer(body=kopf.Body({"metadata": {}}))
+
+
+async def test_a_pass_waiting_for_another_object_runs_again_as_soon_as_its_index_changes() -> None:
+    registry = registered(OperatorSettings())
+    (handler,) = [
+        h
+        for h in registry._changing.get_all_handlers()
+        if h.id == "reconcile_snapshot" and h.reason == "create"
+    ]
+    asked: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(403, text="no")
+
+    rt = runtime(dependency_wait=30)
+    client = LinstorClient(LinstorConfig(), transport=httpx.MockTransport(refuse))
+    rt.clients.add(linstor.CLIENT, client)
+    index: dict[str, Any] = {}
+
+    async def resource_appears() -> None:
+        await asyncio.sleep(0.3)
+        index["r1"] = [ResourceRef(linstor_name="r1", exists=True)]
+
+    appearing = asyncio.create_task(resource_appears())
+    patch = kopf.Patch()
+    started = time.monotonic()
+    with pytest.raises(kopf.TemporaryError):
+        await handler.fn(
+            body=body(name="s1"),
+            spec={"resource": "r1"},
+            status={},
+            patch=patch,
+            memo=kopf.Memo(runtime=rt),
+            retry=0,
+            resource_index=index,
+        )
+    await appearing
+    # The first pass waited for the Resource; the second ran at once when it appeared (and
+    # reached LINSTOR, which refused), well before the 30 s wait or any kopf retry.
+    assert time.monotonic() - started < 5
+    assert asked == ["/v1/resource-definitions/r1/snapshots/s1"]
+    (ready,) = [c for c in patch.status["conditions"] if c["type"] == "Ready"]
+    assert ready["reason"] != "WaitingForResource"
+    assert patch["metadata"]["finalizers"] == [FINALIZER]
+    await rt.clients.close()
