@@ -42,9 +42,12 @@ def _linstor(call: Call) -> LinstorClient:
 
 # ------------------------------------------------------------------------------- indexes
 # In-memory views of the other objects, so a reconcile never spends an API call on a lookup.
+# Coroutines: kopf runs a plain function in a thread pool, a round trip per event.
 
 
-def resourcegroup_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, GroupRef]:
+async def resourcegroup_index(
+    name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
+) -> dict[str, GroupRef]:
     return {
         name: GroupRef(
             linstor_name=status.get("linstorName") or spec.get("linstorName") or name,
@@ -54,7 +57,7 @@ def resourcegroup_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: An
     }
 
 
-def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, ResourceRef]:
+async def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, ResourceRef]:
     return {
         name: ResourceRef(
             linstor_name=status.get("linstorName") or spec.get("linstorName") or name,
@@ -63,7 +66,7 @@ def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) ->
     }
 
 
-def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, SnapshotRef]:
+async def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, SnapshotRef]:
     return {
         name: SnapshotRef(
             linstor_name=status.get("linstorName") or spec.get("linstorName") or name,
