@@ -13,6 +13,7 @@ from fakes import Events, body, runtime
 from stratum.api.linstor import ResourceGroupStatus, SnapshotStatus
 from stratum.clients.errors import Backend, BackendUnavailable
 from stratum.clients.maas.errors import MaasForbidden
+from stratum.clients.shared import SharedReads, current, guard_write
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.runner import run_pass
 from stratum.handlers.runtime import Runtime
@@ -247,3 +248,52 @@ async def test_degraded_is_reported_with_a_warning_then_cleared() -> None:
     assert (healthy["status"], healthy["reason"]) == ("False", "Healthy")
     never, _ = await run(Outcome.done("usable", None, []))
     assert "Degraded" not in {c["type"] for c in never.status["conditions"]}
+
+
+async def test_one_event_per_state_change_not_per_action() -> None:
+    events = Events()
+    created = Outcome.done("in place", None, ["created rg1", "created volume group 0 of rg1"])
+    await run(created, events=events)
+    assert [(e.reason, e.message) for e in events.posted] == [
+        ("Reconciled", "created rg1; created volume group 0 of rg1")
+    ]
+    # After a wait, the pass that creates and becomes Ready says both in one Ready Event.
+    events.posted.clear()
+    waiting = Outcome.waiting(reasons.WAITING_FOR_RESOURCE_GROUP, "rg not Ready")
+    waited, _ = await run(waiting, events=events, raise_for_retry=False)
+    await run(Outcome.done("in place", None, ["created r1"]), status=dict(waited.status), events=events)
+    assert [(e.reason, e.message) for e in events.posted] == [
+        ("WaitingForResourceGroup", "rg not Ready"),
+        ("Ready", "created r1; in place"),
+    ]
+
+
+async def test_a_drift_pass_reads_shared_data_and_one_about_to_write_runs_again_on_fresh_reads() -> None:
+    rt = runtime(drift_interval=30)
+    rt.fresh_passes["uid-obj"] = 12.5
+    seen: list[SharedReads | None] = []
+
+    async def drift() -> Outcome:
+        seen.append(current())
+        if current() is not None:
+            guard_write(Backend.LINSTOR, "PUT", "/v1/resource-groups/rg1")  # drift found: fix it
+        return Outcome.done("corrected", None, ["corrected drift"])
+
+    outcome = await run_pass(
+        kind="ResourceGroup",
+        status_model=ResourceGroupStatus,
+        backend=Backend.LINSTOR,
+        runtime=rt,
+        body=body(),
+        patch=kopf.Patch(),
+        status={},
+        generation=1,
+        run=drift,
+        raise_for_retry=False,
+        shared_reads=True,
+    )
+    assert outcome.actions == ["corrected drift"]
+    first, second = seen
+    assert first == SharedReads(max_age=30, not_before=12.5, refresh_budget=2)
+    assert second is None  # the write happened on fresh reads
+    assert rt.fresh_passes["uid-obj"] > 12.5  # and counts as the object's last fresh pass
