@@ -86,6 +86,7 @@ class SharedValue(Generic[T]):
         pass's own object's last fresh pass (the caller then reads for itself)."""
         async with self._lock:
             if self.clock() - self._fetched_at >= reads.max_age:
+                self._value = None  # let the old answer go before the new one arrives
                 started = self.clock()
                 self._value = await self.fetch()
                 self._fetched_at = started

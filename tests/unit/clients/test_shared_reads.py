@@ -12,6 +12,7 @@ import pytest
 
 from stratum.clients.errors import Backend, BackendNotFound
 from stratum.clients.linstor import LinstorClient, LinstorConfig
+from stratum.clients.linstor.cache import by_name, json_rows
 from stratum.clients.maas import ApiKey, MaasClient, MaasConfig
 from stratum.clients.retry import RetryPolicy
 from stratum.clients.shared import (
@@ -279,3 +280,20 @@ async def test_maas_reads_are_shared_per_machine_and_dropped_when_the_machine_is
         assert log["GET /MAAS/api/2.0/nodes/abc/raids/"] == 2
         assert log["GET /MAAS/api/2.0/nodes/def/raids/"] == 1
         assert log["DELETE /MAAS/api/2.0/nodes/def/raid/1/"] == 0
+
+
+def test_a_listing_is_kept_as_row_texts_by_name() -> None:
+    text = (
+        '[\n  {"name": "R1", "node_name": "n1", "props": {"a": "[,]"}},\n'
+        '  {"name": "r1", "node_name": "n2"} ,{"name":"R2"}\n]\n'
+    )
+    assert [raw for _, raw in json_rows(text)] == [
+        '{"name": "R1", "node_name": "n1", "props": {"a": "[,]"}}',
+        '{"name": "r1", "node_name": "n2"}',
+        '{"name":"R2"}',
+    ]
+    rows = by_name(text, "name")
+    assert sorted(rows) == ["r1", "r2"] and len(rows["r1"]) == 2  # names match case-insensitively
+    assert list(json_rows(" [ ] ")) == []
+    with pytest.raises(ValueError):
+        list(json_rows('{"name": "R1"}'))

@@ -67,9 +67,11 @@ class LinstorClient:
 
     # ------------------------------------------------------------------------ transport
 
-    async def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None) -> Any:
-        """The decoded JSON answer; LinstorError for an error answer, BackendUnavailable when
-        no controller answers."""
+    async def request(
+        self, method: str, path: str, *, json: Any = None, params: Params | None = None, raw: bool = False
+    ) -> Any:
+        """The decoded JSON answer (with `raw`: a successful answer's text, undecoded);
+        LinstorError for an error answer, BackendUnavailable when no controller answers."""
         guard_write(BACKEND, method, path)
         controllers = self.config.controllers
         tried: list[str] = []
@@ -90,7 +92,7 @@ class LinstorClient:
                 self.observer(BACKEND.label, method, "unreachable", time.monotonic() - started)
                 raise
             self.observer(BACKEND.label, method, str(response.status_code), time.monotonic() - started)
-            return _answer(response, method, path)
+            return response.text if raw and response.is_success else _answer(response, method, path)
 
         def fail_over() -> None:
             self._active += 1
