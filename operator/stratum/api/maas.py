@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, JsonValue
 from pydantic.config import JsonDict
 
-from stratum.api.common import ApiModel, DeletionPolicy, StatusBase, StatusModel, adopt_field, immutable
+from stratum.api.common import (
+    ApiModel,
+    DeletionPolicy,
+    ManagedSpec,
+    StatusBase,
+    StatusModel,
+    adopt_field,
+    immutable,
+)
 
 GROUP = "maas.stratum.dev"
 
@@ -76,7 +84,7 @@ def _level_rules() -> list[JsonValue]:
     return rules
 
 
-class MachineRaidSpec(ApiModel):
+class MachineRaidSpec(ManagedSpec):
     """A software RAID array on a MAAS machine."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": _level_rules()})
