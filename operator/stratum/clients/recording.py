@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+EMPTY: tuple[Any, ...] = (None, [], {}, "")
+"""Values a new field is not shown with: sending them sets nothing."""
 
 # LINSTOR modify bodies name the properties to set and to remove beside the object's `props`
 # (linstor-server: rest/v1/.../json/JsonGenTypes.java, ResourceGroupModify and friends).
@@ -134,8 +136,10 @@ def _json_changes(request: PlannedRequest) -> list[str]:
         else:
             for name, new in _leaves(value, key):
                 known, old = _lookup(before, name)
-                if not known or old != new:
-                    out.append(_change(name, new, old, known=known))
+                if known and old != new:
+                    out.append(_change(name, new, old, known=True))
+                elif not known and new not in EMPTY:
+                    out.append(_change(name, new))
     return out
 
 

@@ -10,12 +10,12 @@ from dataclasses import replace
 
 import kopf
 
-from stratum.api.crds import MACHINE_RAID
+from stratum.api.crds import MACHINE_RAID, Kind
 from stratum.api.maas import MachineRaidSpec
 from stratum.clients.errors import Backend
 from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasConfigError
 from stratum.clients.observe import RequestObserver
-from stratum.handlers.registration import Call, Pass, register_kind
+from stratum.handlers.registration import Call, Pass, PassFactory, register_kind
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
@@ -94,12 +94,17 @@ async def _nothing_created() -> Outcome:
     return Outcome.done("no RAID was created in MAAS", None, [])
 
 
+KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = ((MACHINE_RAID, _raid_pass, _raid_finalize),)
+"""Each kind with its reconcile and finalize passes (the operator's and `stratum plan`'s)."""
+
+
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    register_kind(
-        MACHINE_RAID,
-        backend=BACKEND,
-        reconcile=_raid_pass,
-        finalize=_raid_finalize,
-        settings=settings,
-        registry=registry,
-    )
+    for kind, reconcile, finalize in KINDS:
+        register_kind(
+            kind,
+            backend=BACKEND,
+            reconcile=reconcile,
+            finalize=finalize,
+            settings=settings,
+            registry=registry,
+        )

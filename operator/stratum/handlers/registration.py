@@ -60,6 +60,8 @@ class Call:
 
 Pass = Callable[[], Awaitable[Outcome]]
 PassFactory = Callable[[Call], Pass]
+Index = Callable[..., Mapping[str, Any]]
+"""A kopf index function: (name, spec, status, ...) -> {key: value}."""
 
 
 def resource_of(kind: Kind) -> tuple[str, str, str]:
