@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-EMPTY: tuple[Any, ...] = (None, [], {}, "")
-"""Values a new field is not shown with: sending them sets nothing."""
+EMPTY: tuple[Any, ...] = (None, [], {}, "", False)
+"""Values a field the backend does not report is not shown with: they are its defaults (LINSTOR
+leaves an unset select-filter field out of what it echoes), so sending them changes nothing."""
 
 # LINSTOR modify bodies name the properties to set and to remove beside the object's `props`
 # (linstor-server: rest/v1/.../json/JsonGenTypes.java, ResourceGroupModify and friends).
