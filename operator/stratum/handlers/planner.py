@@ -60,10 +60,25 @@ class Target:
         return f"{self.kind.kind}/{self.name} ({self.kind.group})"
 
 
-def load_manifests(paths: Sequence[str], stdin: TextIO) -> list[tuple[str, dict[str, Any]]]:
-    """(source, document) for every object in the files; `-` reads standard input; a List's items count."""
-    docs: list[tuple[str, dict[str, Any]]] = []
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def manifest_files(paths: Sequence[str]) -> list[str]:
+    """The paths, with a directory standing for its manifest files (as `kubectl apply -f DIR`)."""
+    files: list[str] = []
     for path in paths:
+        if Path(path).is_dir():
+            files += sorted(str(p) for p in Path(path).iterdir() if p.suffix in MANIFEST_SUFFIXES)
+        else:
+            files.append(path)
+    return files
+
+
+def load_manifests(paths: Sequence[str], stdin: TextIO) -> list[tuple[str, dict[str, Any]]]:
+    """(source, document) for every object in the files or directories; `-` reads standard input;
+    a List's items count."""
+    docs: list[tuple[str, dict[str, Any]]] = []
+    for path in manifest_files(paths):
         try:
             text = stdin.read() if path == "-" else Path(path).read_text()
             loaded = [d for d in yaml.safe_load_all(text) if d is not None]
