@@ -16,6 +16,7 @@ import kopf
 
 from stratum.handlers import linstor, maas
 from stratum.handlers.backends import open_clients
+from stratum.handlers.login import register_login
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import register_startup
 from stratum.handlers.runtime import Runtime
@@ -27,9 +28,10 @@ Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 def build_registry(
     settings: OperatorSettings, registry: kopf.OperatorRegistry | None = None
 ) -> kopf.OperatorRegistry:
-    """Every kopf handler of the operator, registered with these settings. The process uses
-    kopf's default registry, which also brings kopf's logins (kubeconfig, service account)."""
+    """Every kopf handler of the operator, registered with these settings, in kopf's default
+    registry. Our login replaces kopf's fallback logins (it reads a rotated token again)."""
     registry = registry or kopf.get_default_registry()
+    register_login(registry)
     register_startup(settings, registry)
     linstor.register(settings, registry)
     maas.register(settings, registry)
