@@ -69,6 +69,9 @@ class LeaseElector:
     clock: Callable[[], float] = time.monotonic
     """Local time, for judging the holder; never compared with times in the Lease."""
 
+    on_leading: Callable[[bool], None] = lambda leading: None
+    """Told when this instance starts and stops leading (the leader metric)."""
+
     leading: bool = False
     observed: Observation = field(default_factory=Observation)
 
@@ -78,11 +81,15 @@ class LeaseElector:
         client = LeaseClient(KubeConnection.load(), self.namespace)
         try:
             if await self._wait_for_leadership(client, stop):
-                self.leading = True
+                self._set_leading(True)
                 await self._lead(client, operate, stop)
         finally:
-            self.leading = False
+            self._set_leading(False)
             await client.close()
+
+    def _set_leading(self, leading: bool) -> None:
+        self.leading = leading
+        self.on_leading(leading)
 
     async def _wait_for_leadership(self, client: LeaseClient, stop: asyncio.Event) -> bool:
         announced = False

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -17,6 +16,7 @@ import kopf
 from stratum.handlers import linstor, maas
 from stratum.handlers.backends import open_clients
 from stratum.handlers.login import register_login
+from stratum.handlers.logs import configure_logging
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import register_startup
 from stratum.handlers.runtime import Runtime
@@ -39,12 +39,7 @@ def build_registry(
 
 
 def run_operator(settings: OperatorSettings) -> int:
-    logging.basicConfig(
-        level=logging.DEBUG if settings.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    configure_logging(settings.log_format, verbose=settings.verbose)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(settings))
     return 0
@@ -70,14 +65,15 @@ async def _main(settings: OperatorSettings) -> None:
 
     try:
         if settings.lease_namespace:
-            await _run_elected(settings, operate)
+            await _run_elected(settings, metrics, operate)
         else:
+            metrics.set_leader(True)
             await operate()
     finally:
         await runtime.clients.close()
 
 
-async def _run_elected(settings: OperatorSettings, operate: Operate) -> None:
+async def _run_elected(settings: OperatorSettings, metrics: Metrics, operate: Operate) -> None:
     """Leader election: a standby answers liveness and stops on SIGTERM like the leader does."""
     from stratum.handlers.health import serve_health
     from stratum.handlers.lease import LeaseElector
@@ -94,6 +90,7 @@ async def _run_elected(settings: OperatorSettings, operate: Operate) -> None:
         lease_seconds=settings.lease_seconds,
         renew_every=settings.lease_renew_every,
         renew_deadline=settings.lease_renew_deadline,
+        on_leading=metrics.set_leader,
     )
     health = await serve_health(settings.liveness, lambda: "leader" if elector.leading else "standby")
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import kopf
 
 from stratum.clients.retry import RetryPolicy
+from stratum.handlers.logs import LogFormat
 from stratum.reconcile.outcome import Wait
 
 PREFIX = "stratum.dev"
@@ -82,6 +83,8 @@ class OperatorSettings:
     metrics_port: int | None = None
     metrics_host: str = "0.0.0.0"
     verbose: bool = False
+    log_format: LogFormat = LogFormat.TEXT
+    """`--log-format`: text lines, or one JSON object per line with the object of the pass."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The environment the backend configs are read from (LS_*, MAAS_*)."""
 
@@ -97,6 +100,7 @@ class OperatorSettings:
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,
             verbose=args.verbose,
+            log_format=LogFormat(args.log_format),
             env=dict(env),
         )
 
