@@ -5,7 +5,7 @@ Registrations happen when `stratum run` has built its settings, never at import.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ import kopf
 from stratum.api.crds import VERSION, Kind
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.logs import object_context
-from stratum.handlers.runner import CONDITIONS, run_pass
+from stratum.handlers.runner import CONDITIONS, Pass, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.outcome import Outcome
@@ -58,7 +58,6 @@ class Call:
         return value
 
 
-Pass = Callable[[], Awaitable[Outcome]]
 PassFactory = Callable[[Call], Pass]
 
 

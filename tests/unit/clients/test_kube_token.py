@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from stratum.clients.kube import KubeConnection, TokenFileAuth
+from stratum.clients.kube import EventClient, KubeConnection, LeaseClient, TokenFileAuth
 
 
 def serve(valid: set[str], seen: list[str]) -> httpx.MockTransport:
@@ -56,4 +56,6 @@ def test_in_cluster_connections_read_the_token_file(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("t")
     connection = KubeConnection(server="https://10.96.0.1:443", token_file=str(tmp_path / "token"))
     assert isinstance(connection.auth(), TokenFileAuth)
+    for client in (LeaseClient(connection, "ns"), EventClient(connection)):
+        assert isinstance(client._http.auth, TokenFileAuth)
     assert KubeConnection(server="https://x").auth() is None

@@ -11,14 +11,17 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, record_events, runtime
+from fakes import body, runtime
 
 import stratum
 from stratum.api import crds
+from stratum.handlers.conditions import get_condition
 from stratum.handlers.metrics import Metrics
-from stratum.handlers.registration import Call, Pass, register_kind
+from stratum.handlers.registration import Call, register_kind
+from stratum.handlers.runner import Pass
 from stratum.handlers.settings import OperatorSettings
-from stratum.reconcile.outcome import Outcome
+from stratum.reconcile import reasons
+from stratum.reconcile.outcome import Degradation, Outcome
 
 KIND = crds.RESOURCE_GROUP
 
@@ -49,7 +52,6 @@ def handlers(factory: Any) -> dict[str, Any]:
 async def test_a_timer_pass_that_changed_the_backend_is_a_drift_correction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    record_events(monkeypatch)
     actions: list[str] = []
 
     def factory(call: Call) -> Pass:
@@ -72,7 +74,6 @@ async def test_a_timer_pass_that_changed_the_backend_is_a_drift_correction(
 
 
 async def test_passes_in_flight_are_counted_while_they_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    record_events(monkeypatch)
     release = asyncio.Event()
 
     def factory(call: Call) -> Pass:
@@ -98,27 +99,37 @@ async def test_passes_in_flight_are_counted_while_they_run(monkeypatch: pytest.M
     assert value(rt.metrics, "stratum_reconcile_in_flight", kind="ResourceGroup") == 0
 
 
-async def test_degraded_objects_are_counted_from_the_conditions_a_pass_leaves(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    record_events(monkeypatch)
+async def test_degraded_objects_are_counted_from_the_conditions_a_pass_leaves() -> None:
+    sick: set[str] = set()
 
     def factory(call: Call) -> Pass:
         async def run() -> Outcome:
-            return Outcome.done("ok", None, [])
+            health = Degradation(reasons.NOT_CONNECTED, "n2 is offline") if call.name in sick else None
+            return Outcome.done("ok", None, [], degraded=health)
 
         return run
 
     fns = handlers(factory)
     rt = runtime()
-    timer = fns[f"{KIND.singular}_drift"]
-    degraded = {"conditions": [{"type": "Degraded", "status": "True", "reason": "ReplicaSyncing"}]}
-    healthy = {"conditions": [{"type": "Degraded", "status": "False", "reason": "Healthy"}]}
     memo = kopf.Memo(runtime=rt)
-    await timer(body=body(name="a"), spec={}, status=degraded, memo=memo, patch=kopf.Patch())
-    await timer(body=body(name="b"), spec={}, status=degraded, memo=memo, patch=kopf.Patch())
+
+    async def tick(name: str, status: dict[str, Any]) -> dict[str, Any]:
+        """One drift pass; the status it leaves (as the next pass will read it)."""
+        patch = kopf.Patch()
+        await fns[f"{KIND.singular}_drift"](
+            body=body(name=name), spec={}, status=status, memo=memo, patch=patch
+        )
+        return {**status, **patch.status}
+
+    sick.update({"a", "b"})
+    a = await tick("a", {})
+    await tick("b", {})
     assert value(rt.metrics, "stratum_objects_degraded", kind="ResourceGroup") == 2
-    await timer(body=body(name="a"), spec={}, status=healthy, memo=memo, patch=kopf.Patch())
+    await tick("a", a)  # unchanged conditions: still counted
+    assert value(rt.metrics, "stratum_objects_degraded", kind="ResourceGroup") == 2
+    sick.discard("a")
+    a = await tick("a", a)
+    assert (get_condition(a["conditions"], "Degraded") or {}).get("status") == "False"
     assert value(rt.metrics, "stratum_objects_degraded", kind="ResourceGroup") == 1
     rt.metrics.object_state("ResourceGroup", "uid-b", None)  # deleted
     assert value(rt.metrics, "stratum_objects_degraded", kind="ResourceGroup") == 0
