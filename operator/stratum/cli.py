@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--lease-name", default="stratum-operator", metavar="NAME")
     run.add_argument("--identity", metavar="ID", help="holder identity for the Lease (default hostname)")
+    run.add_argument(
+        "--service-account-dir",
+        metavar="DIR",
+        help="where the service-account token is mounted (default: Kubernetes' own path); "
+        "the token is read again as the kubelet rotates it",
+    )
     run.set_defaults(func=_run)
     return parser
 

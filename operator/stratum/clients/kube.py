@@ -111,8 +111,10 @@ class KubeConnection:
     insecure: bool = False
 
     @classmethod
-    def load(cls) -> KubeConnection:
-        """KUBECONFIG (or ~/.kube/config) when present, else the in-cluster service account."""
+    def load(cls, service_account: Path | None = None) -> KubeConnection:
+        """KUBECONFIG (or ~/.kube/config) when present, else the in-cluster service account
+        (mounted at `service_account`, by default where Kubernetes mounts it)."""
+        service_account = service_account or SERVICE_ACCOUNT
         path = kubeconfig_path()
         if path.exists():
             return cls.from_kubeconfig(path)
@@ -122,8 +124,8 @@ class KubeConnection:
         host = f"[{host}]" if ":" in host else host
         return cls(
             server=f"https://{host}:{port}",
-            token_file=str(SERVICE_ACCOUNT / "token"),
-            ca_file=str(SERVICE_ACCOUNT / "ca.crt"),
+            token_file=str(service_account / "token"),
+            ca_file=str(service_account / "ca.crt"),
         )
 
     @classmethod

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from stratum.clients.errors import BackendError
@@ -69,6 +70,8 @@ class LeaseElector:
     clock: Callable[[], float] = time.monotonic
     """Local time, for judging the holder; never compared with times in the Lease."""
 
+    service_account: Path | None = None
+    """Where the service-account token is mounted, when not at Kubernetes' default path."""
     on_leading: Callable[[bool], None] = lambda leading: None
     """Told when this instance starts and stops leading (the leader metric)."""
 
@@ -78,7 +81,7 @@ class LeaseElector:
     async def run(self, operate: Operate, stop: asyncio.Event) -> None:
         """Stand by until the lease is ours (or `stop` is set), then run `operate(stop)` while
         renewing it."""
-        client = LeaseClient(KubeConnection.load(), self.namespace)
+        client = LeaseClient(KubeConnection.load(self.service_account), self.namespace)
         try:
             if await self._wait_for_leadership(client, stop):
                 self._set_leading(True)

@@ -42,11 +42,11 @@ def service_account_login(directory: Path | None = None) -> kopf.ConnectionInfo 
     )
 
 
-def register_login(registry: kopf.OperatorRegistry) -> None:
+def register_login(registry: kopf.OperatorRegistry, service_account: Path | None = None) -> None:
     async def login(settings: kopf.OperatorSettings, **kwargs: Any) -> kopf.ConnectionInfo | None:
         if kube.kubeconfig_path().exists():
             return kopf.login_with_kubeconfig(settings=settings, **kwargs)
-        info = service_account_login()
+        info = service_account_login(service_account)
         if info is not None:
             log.info("authenticated with the service-account token; next read at %s", info.expiration)
         return info

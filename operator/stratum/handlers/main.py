@@ -33,7 +33,7 @@ def build_registry(
     """Every kopf handler of the operator, registered with these settings, in kopf's default
     registry. Our login replaces kopf's fallback logins (it reads a rotated token again)."""
     registry = registry or kopf.get_default_registry()
-    register_login(registry)
+    register_login(registry, settings.service_account_dir)
     register_startup(settings, registry)
     linstor.register(settings, registry)
     maas.register(settings, registry)
@@ -53,7 +53,7 @@ async def _main(settings: OperatorSettings) -> None:
         metrics.serve(settings.metrics_port, settings.metrics_host)
     identity = settings.identity or f"{socket.gethostname()}-{os.getpid()}"
     events = KubeEvents(
-        EventClient(KubeConnection.load()),
+        EventClient(KubeConnection.load(settings.service_account_dir)),
         component=settings.event_component,
         instance=identity,
         cluster_namespace=settings.event_namespace,
@@ -104,6 +104,7 @@ async def _run_elected(settings: OperatorSettings, identity: str, metrics: Metri
         renew_every=settings.lease_renew_every,
         renew_deadline=settings.lease_renew_deadline,
         on_leading=metrics.set_leader,
+        service_account=settings.service_account_dir,
     )
     health = await serve_health(settings.liveness, lambda: "leader" if elector.leading else "standby")
     try:

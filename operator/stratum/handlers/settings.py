@@ -8,6 +8,7 @@ import argparse
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import kopf
 
@@ -81,6 +82,9 @@ class OperatorSettings:
     lease_renew_deadline: float = 10.0
     """The leader stops reconciling when it could not renew for this long."""
     identity: str | None = None
+    service_account_dir: Path | None = None
+    """Where the service-account token, ca.crt and namespace are mounted, when not where
+    Kubernetes mounts them by default (`--service-account-dir`)."""
     liveness: str | None = None
     metrics_port: int | None = None
     metrics_host: str = "0.0.0.0"
@@ -98,6 +102,7 @@ class OperatorSettings:
             lease_namespace=args.lease_namespace,
             lease_name=args.lease_name,
             identity=args.identity,
+            service_account_dir=Path(args.service_account_dir) if args.service_account_dir else None,
             liveness=args.liveness,
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,

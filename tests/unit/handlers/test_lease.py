@@ -48,7 +48,9 @@ class FakeLeases:
 @pytest.fixture
 def leases(monkeypatch: pytest.MonkeyPatch) -> FakeLeases:
     fake = FakeLeases()
-    monkeypatch.setattr(lease_module.KubeConnection, "load", classmethod(lambda cls: None))
+    monkeypatch.setattr(
+        lease_module.KubeConnection, "load", classmethod(lambda cls, service_account=None: None)
+    )
     monkeypatch.setattr(lease_module, "LeaseClient", lambda connection, namespace: fake)
     return fake
 
