@@ -5,7 +5,7 @@ Registrations happen when `stratum run` has built its settings, never at import.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -13,7 +13,9 @@ import kopf
 
 from stratum.api.crds import VERSION, Kind
 from stratum.handlers import controls
-from stratum.handlers.runner import run_pass
+from stratum.handlers.conditions import get_condition
+from stratum.handlers.logs import object_context
+from stratum.handlers.runner import CONDITIONS, Pass, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
@@ -58,7 +60,6 @@ class Call:
         return value
 
 
-Pass = Callable[[], Awaitable[Outcome]]
 PassFactory = Callable[[Call], Pass]
 Index = Callable[..., Mapping[str, Any]]
 """A kopf index function: (name, spec, status, ...) -> {key: value}."""
@@ -111,7 +112,11 @@ def register_kind(
         if controls.is_paused(body):
             controls.write_paused(patch, status, body.metadata.get("generation"), deleting=False)
             return
-        await _run(kind, backend, call, patch, _pass(kind, call, reconcile), retry=0, raise_for_retry=False)
+        outcome = await _run(
+            kind, backend, call, patch, _pass(kind, call, reconcile), retry=0, raise_for_retry=False
+        )
+        if outcome.actions:  # the backend had drifted from the spec
+            call.runtime.metrics.drift_corrected(kind.kind)
 
     async def on_delete(
         *,
@@ -196,17 +201,25 @@ async def _run(
     raise_for_retry: bool,
     deleting: bool = False,
 ) -> Outcome:
-    return await run_pass(
-        kind=kind.kind,
-        status_model=kind.status,
-        backend=backend,
-        runtime=call.runtime,
-        body=call.body,
-        patch=patch,
-        status=call.status,
-        generation=call.body.metadata.get("generation"),
-        retry=retry,
-        run=run,
-        raise_for_retry=raise_for_retry,
-        deleting=deleting,
-    )
+    metrics = call.runtime.metrics
+    try:
+        with object_context(kind.kind, call.name, call.uid), metrics.in_flight(kind.kind):
+            return await run_pass(
+                kind=kind.kind,
+                status_model=kind.status,
+                backend=backend,
+                runtime=call.runtime,
+                body=call.body,
+                patch=patch,
+                status=call.status,
+                generation=call.body.metadata.get("generation"),
+                retry=retry,
+                run=run,
+                raise_for_retry=raise_for_retry,
+                deleting=deleting,
+            )
+    finally:
+        # Counted from the conditions as this pass leaves them (patched, else unchanged).
+        conditions = patch.status.get(CONDITIONS) or call.status.get(CONDITIONS) or []
+        degraded = get_condition(list(conditions), "Degraded") or {}
+        metrics.object_degraded(kind.kind, call.uid, degraded.get("status") == "True")
