@@ -192,8 +192,7 @@ async def test_the_pause_annotation_is_in_the_diff_that_fires_update_handlers() 
     and clearing its progress keys; the field handler and the progress storage keep this one."""
     registry = build_registry(OperatorSettings(), kopf.OperatorRegistry())
     kopf_settings = kopf.OperatorSettings()
-    (startup,) = registry._activities.get_all_handlers()
-    await startup.fn(settings=kopf_settings)
+    OperatorSettings().configure_kopf(kopf_settings)  # what the startup handler does
     resource = kopf.Resource("linstor.stratum.dev", "v1alpha1", "resourcegroups")
     # kopf marks the objects it handles with <prefix>/kopf-managed; that marks the prefix as its own.
     marked = {"stratum.dev/kopf-managed": "yes", "stratum.dev/other": "x"}
