@@ -4,6 +4,7 @@ plan`. "Writes nothing" is read from the simulators' own request counts (`/_sim/
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -19,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from stratum.clients.maas import MaasClient, MaasConfig
 from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.kube import Kube
@@ -213,6 +215,72 @@ def test_observe_reports_differences_writes_nothing_and_full_with_adopt_takes_ov
     kube.delete("lrg", "d2-obs")
     kube.wait_gone("lrg", "d2-obs")
     assert linstor_group(linstor_sim, "d2-obs") is None
+
+
+def test_observe_of_a_raid_lists_member_and_filesystem_changes_and_touches_nothing(
+    kube: Kube, operator: OperatorProcess, maas_sim: MaasSim
+) -> None:
+    maas_sim.add_machine(
+        {
+            "systemId": "obs01",
+            "hostname": "observe-e2e",
+            "status": "Ready",
+            "blockDevices": [
+                {"name": "sda", "size": 500 * GB, "bootDisk": True},
+                {"name": "sdb", "size": 1000 * GB},
+                {"name": "sdc", "size": 1000 * GB},
+                {"name": "sdd", "size": 1000 * GB},
+            ],
+        }
+    )
+
+    async def create_outside() -> int:
+        """An array made by an administrator, through the MAAS API."""
+        config = MaasConfig.from_env({"MAAS_API_URL": maas_sim.maas_url, "MAAS_API_KEY": maas_sim.api_key})
+        async with MaasClient(config) as client:
+            devices = {d.name: d.id for d in await client.list_block_devices("obs01")}
+            raid = await client.create_raid(
+                "obs01", name="md-obs", level="raid-1", block_devices=[devices["sdb"], devices["sdc"]]
+            )
+            return raid.id
+
+    raid_id = asyncio.run(create_outside())
+    before = writes(maas_sim, "/nodes/obs01/")
+    raid = {
+        "apiVersion": MAAS,
+        "kind": "MachineRaid",
+        "metadata": {"name": "d2-obs-raid"},
+        "spec": {
+            "managementPolicy": "Observe",
+            "machine": {"systemId": "obs01"},
+            "raidName": "md-obs",
+            "level": "raid-1",
+            "devices": ["sdb", "sdc"],
+            "spareDevices": ["sdd"],
+            "filesystem": {"fstype": "ext4", "mountPoint": "/srv"},
+        },
+    }
+    kube.apply(raid)
+    condition_is(kube, "mraid", "d2-obs-raid", "Ready", "False", "DiffersFromSpec")
+    differences = kube.get("mraid", "d2-obs-raid")["status"]["differences"]
+    assert [d for d in differences if d.startswith(f"PUT nodes/obs01/raid/{raid_id}/: add_spare_devices → ")]
+    assert [d for d in differences if "?op=format: fstype → ext4" in d]
+    assert [d for d in differences if "?op=mount: mount_point → /srv" in d]
+    kube.delete("mraid", "d2-obs-raid")
+    kube.wait_gone("mraid", "d2-obs-raid")
+    assert writes(maas_sim, "/nodes/obs01/") == before
+    assert maas_sim_raids(maas_sim, "obs01") == [{"name": "md-obs", "spares": 0}]  # as it was
+
+
+def maas_sim_raids(sim: MaasSim, system_id: str) -> list[dict[str, Any]]:
+    async def read() -> list[dict[str, Any]]:
+        config = MaasConfig.from_env({"MAAS_API_URL": sim.maas_url, "MAAS_API_KEY": sim.api_key})
+        async with MaasClient(config) as client:
+            return [
+                {"name": r.name, "spares": len(r.spare_devices)} for r in await client.list_raids(system_id)
+            ]
+
+    return asyncio.run(read())
 
 
 # ------------------------------------------------------------------------------- plan

@@ -114,7 +114,7 @@ def observe(run: Pass, status_model: type[StatusBase]) -> Pass:
         outcome = plan.outcome
         status = outcome.status if outcome is not None and outcome.status is not None else status_model()
         status.differences = plan.changes
-        if plan.changes:
+        if plan.changes or outcome is None:
             message = (
                 f"managementPolicy Observe: {len(plan.changes)} difference(s) from the spec in "
                 "status.differences; nothing was changed in the backend (managementPolicy: Full applies them)"
@@ -122,7 +122,6 @@ def observe(run: Pass, status_model: type[StatusBase]) -> Pass:
             if plan.depends:
                 message += "; further steps depend on these and show once they are made"
             return Outcome.waiting(reasons.DIFFERS_FROM_SPEC, message, status, retry=Wait.SLOW)
-        assert outcome is not None  # a PlanStop always records a change
         if not outcome.ready:
             return Outcome.waiting(
                 outcome.reason,
