@@ -1,14 +1,32 @@
 """Where the MAAS region is and which key to use, from the environment the MAAS CLI uses:
-MAAS_API_URL (the region URL, e.g. http://maas:5240/MAAS/) and MAAS_API_KEY (consumer:token:secret)."""
+MAAS_API_URL (the region URL, e.g. https://maas:5443/MAAS/), MAAS_API_KEY (consumer:token:secret,
+an administrator's key) and MAAS_CA_CERT (PEM file of a private CA for an https:// region)."""
 
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 NOT_CONFIGURED = "MAAS is not configured: set MAAS_API_URL and MAAS_API_KEY"
+
+
+def read_ca_file(path: str) -> str:
+    """The one place the CA file is read (certificate rotation hooks in here)."""
+    with open(path, encoding="ascii") as handle:
+        return handle.read()
+
+
+def ca_context(path: str) -> ssl.SSLContext:
+    """A verifying TLS context that trusts exactly the CA certificates in the PEM file."""
+    try:
+        pem = read_ca_file(path)
+        context = ssl.create_default_context(cadata=pem)
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        raise MaasConfigError(f"MAAS_CA_CERT {path}: not a readable PEM CA certificate ({exc})") from exc
+    return context
 
 
 class MaasConfigError(ValueError):
@@ -57,6 +75,12 @@ class MaasConfig:
     max_connections: int = 10
     multipart: bool = False
     """Send bodies as multipart/form-data (as the MAAS CLI does) instead of urlencoded forms."""
+    ca_cert: str | None = None
+    """PEM file of the CA that signed an https:// region's certificate (else the system CAs)."""
+
+    def tls_verify(self) -> ssl.SSLContext | bool:
+        """What the HTTP client verifies the region with: the private CA, else the system CAs."""
+        return ca_context(self.ca_cert) if self.ca_cert else True
 
     @property
     def api_root(self) -> str:
@@ -69,6 +93,9 @@ class MaasConfig:
         key = env.get("MAAS_API_KEY", "").strip()
         if not url or not key:
             raise MaasConfigError(NOT_CONFIGURED)
-        config = cls(url=url, api_key=ApiKey.parse(key))
+        ca_cert = env.get("MAAS_CA_CERT", "").strip() or None
+        config = cls(url=url, api_key=ApiKey.parse(key), ca_cert=ca_cert)
         api_root(url)  # validate now, not on the first request
+        if ca_cert:
+            ca_context(ca_cert)
         return config
