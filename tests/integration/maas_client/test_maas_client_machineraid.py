@@ -14,6 +14,7 @@ from stratum.api.maas import MachineRaidSpec
 from stratum.clients.errors import BackendUnavailable
 from stratum.clients.maas import MaasClient
 from stratum.handlers.settings import OperatorSettings
+from stratum.reconcile.maas.identity import pins_from_status
 from stratum.reconcile.maas.machineraid import RaidInputs, finalize, reconcile
 from stratum.reconcile.outcome import Outcome, status_patch
 from stratum.sim.maas import MaasSim
@@ -43,7 +44,15 @@ class Raid:
     status: dict[str, Any] = field(default_factory=dict)
 
     def inputs(self) -> RaidInputs:
-        return RaidInputs(self.name, self.uid, self.status.get("raidId"), self.status.get("filesystem"))
+        recorded = [*self.status.get("devices", []), *self.status.get("spareDevices", [])]
+        return RaidInputs(
+            self.name,
+            self.uid,
+            self.status.get("raidId"),
+            self.status.get("filesystem"),
+            pins=pins_from_status(recorded),
+            recorded_ready_tag=self.status.get("readyTag"),
+        )
 
     async def apply(self, **changes: Any) -> Outcome:
         self.spec.update(changes)
@@ -94,7 +103,18 @@ async def test_create_raid1_from_disks_then_idle(client: MaasClient, sim: MaasSi
     assert status["systemId"] == "abc123" and status["machineStatus"] == "Ready"
     assert status["raidName"] == "md0" and status["size"] == status["expectedSize"] == TB - 131072
     assert [d["name"] for d in status["devices"]] == ["sdb", "sdc"]
-    assert status["spareDevices"] == [{"name": "sdd", "id": 4, "type": "physical", "size": TB}]
+    qemu = "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_QM00004"  # the sim's default disk identity
+    assert status["spareDevices"] == [
+        {
+            "name": "sdd",
+            "id": 4,
+            "type": "physical",
+            "size": TB,
+            "ref": "sdd",
+            "serial": "QM00004",
+            "idPath": qemu,
+        }
+    ]
     assert raid.maas()["uuid"] == raid.uid
 
 
@@ -219,7 +239,8 @@ async def test_adopting_another_level_is_refused(client: MaasClient, sim: MaasSi
 async def test_a_deployed_machine_waits_then_converges_when_ready(client: MaasClient, sim: MaasSim) -> None:
     raid = new(client, sim, machine={"systemId": "def456"})
     outcome = await raid.apply()
-    assert not outcome.ready and outcome.reason == "MachineNotReady" and retry_seconds(outcome) == 30
+    # A machine resting in another state is looked at every few seconds (Wait.WAIT).
+    assert not outcome.ready and outcome.reason == "MachineNotReady" and retry_seconds(outcome) == 5
     assert "machine node-2 (def456) is Deployed" in outcome.message and writes(sim) == {}
     assert raid.status["expectedSize"] == TB - 131072 and raid.status["machineStatus"] == "Deployed"
     sim.set_status("def456", "Ready")

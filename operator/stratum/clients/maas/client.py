@@ -223,7 +223,9 @@ class MaasClient:
         return None if data is None else Tag.model_validate(data)
 
     async def create_tag(self, name: str, *, comment: str = "") -> Tag:
-        form: list[Field] = [("name", name)] + ([("comment", comment)] if comment else [])
+        form: list[Field] = [("name", name)]
+        if comment:
+            form.append(("comment", comment))
         return Tag.model_validate(await self.request("POST", "tags/", form=form))
 
     async def update_tag_nodes(
