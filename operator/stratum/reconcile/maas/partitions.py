@@ -120,5 +120,5 @@ def plan_partitions(
             )
             continue
         free[disk.id] = available - wanted
-        plan.create.append(NewPartition(index, disk, size, marker))
+        plan.create.append(NewPartition(index, disk, None if size is None else wanted, marker))
     return plan
