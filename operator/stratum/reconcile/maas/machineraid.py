@@ -173,6 +173,7 @@ class _Pass:
         try:
             if raid is None:
                 raid = await self._create(resolution, expected)
+                self.uuid_pending = spec.uuid is not None and not same_uuid(raid.uuid, spec.uuid)
             else:
                 raid = await self._converge_members(raid, resolution)
                 if _name_taken(inventory, name, raid):
