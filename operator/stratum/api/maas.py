@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, JsonValue
+from pydantic import ConfigDict, Field, JsonValue, WithJsonSchema
 from pydantic.config import JsonDict
 
 from stratum.api.common import (
     ApiModel,
     DeletionPolicy,
-    Quantity,
     StatusBase,
     StatusModel,
     adopt_field,
@@ -35,6 +34,20 @@ DeviceName = Annotated[
 ]
 """A block-device or partition name (sdb, sdb-part1), a MAAS id, `serial:<serial>` or
 `id-path:<path>` (a physical disk by stable identity)."""
+PartitionSize = Annotated[
+    int | str,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "x-kubernetes-int-or-string": True,
+            # JSON Schema applies each keyword to its own type: pattern to strings, minimum to ints.
+            "pattern": r"^[0-9]+(\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$",
+            "minimum": 1,
+        }
+    ),
+]
+"""Bytes or a quantity such as 100G or 512Gi. A pattern rather than the CEL quantity rule of
+api.common.Quantity: that rule costs too much per item of a list."""
 TagName = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9_-]+$")]
 """A MAAS tag name (maasserver/models/tag.py: letters, digits, _ and -)."""
 MACHINE_SELECTOR_RULE: JsonDict = {
@@ -105,7 +118,7 @@ class PartitionSpec(ApiModel):
 
     disk: DeviceName
     """The disk: a name, an id, `serial:<serial>` or `id-path:<path>`."""
-    size: Quantity | None = None
+    size: PartitionSize | None = None
     """Partition size (MAAS rounds it down to 4 MiB); default: all free space on the disk."""
     spare: bool = False
     """Use the partition as a spare instead of an active member."""
