@@ -62,11 +62,15 @@ async def test_serial_entries_and_a_rename_that_changes_nothing(client: MaasClie
     outcome = await raid.apply()
     assert outcome.ready and outcome.actions == [] and writes(sim) == {}
     # An idle pass costs three GETs: the machine, its block devices, its RAIDs.
-    assert sorted(sim.stats.requests) == [
-        "GET /MAAS/api/2.0/machines/",
-        "GET /MAAS/api/2.0/nodes/abc123/blockdevices/",
-        "GET /MAAS/api/2.0/nodes/abc123/raids/",
-    ] and sum(sim.stats.requests.values()) == 3
+    assert (
+        sorted(sim.stats.requests)
+        == [
+            "GET /MAAS/api/2.0/machines/",
+            "GET /MAAS/api/2.0/nodes/abc123/blockdevices/",
+            "GET /MAAS/api/2.0/nodes/abc123/raids/",
+        ]
+        and sum(sim.stats.requests.values()) == 3
+    )
     assert names(raid.maas()["devices"]) == ["sdb", "sdd"]
     assert [(d["ref"], d["name"], d["serial"]) for d in raid.status["devices"]] == [
         ("serial:S-B", "sdb", "S-B"),
