@@ -4,7 +4,9 @@ Each one is marked by a uuid derived from the object's uid and its index (identi
 and found by that uuid on every pass, so it is created once: a crash between MAAS's answer to the
 POST and the status write leaves a partition the next pass finds instead of creating a second.
 Its disk is followed by identity like any member (the pin recorded in status), and a disk that
-carries a filesystem is never touched: Stratum never wipes a disk to make room.
+carries a filesystem is never touched: Stratum never wipes a disk to make room. A partition
+that exists is used as it is (MAAS cannot resize partitions), and one dropped from the spec keeps
+its marker, so deletion still finds it.
 """
 
 from __future__ import annotations
