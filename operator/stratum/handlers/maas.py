@@ -18,7 +18,8 @@ from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasCon
 from stratum.clients.maas.models import Machine
 from stratum.clients.observe import RequestObserver
 from stratum.handlers.conditions import is_ready
-from stratum.handlers.registration import Call, Pass, register_kind, resource_of
+from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons

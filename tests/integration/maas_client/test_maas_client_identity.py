@@ -162,7 +162,8 @@ async def test_spec_uuid_is_set_after_the_array_is_recorded(client: MaasClient, 
     wanted = "8e4a4c4e-1b2d-4e3f-a4b5-c6d7e8f90a1b"
     raid = new(client, sim, uuid=wanted)
     first = await raid.apply()
-    assert not first.ready and first.reason == "Creating" and raid.maas()["uuid"] == raid.uid
+    assert first.ready and first.progressing and raid.maas()["uuid"] == raid.uid
+    assert "gets spec.uuid on the next pass" in first.message
     await raid.converged()
     assert raid.maas()["uuid"] == wanted
     # An array someone else made with that uuid is not ours without adopt.

@@ -199,16 +199,15 @@ class _Pass:
         if spec.filesystem is not None or self.inputs.applied_filesystem:
             fs = raid.virtual_device.filesystem if raid.virtual_device else None
             self.status.filesystem = filesystem_status(fs) if spec.filesystem is not None else None
-        if self.uuid_pending:
-            return Outcome.waiting(
-                reasons.CREATING,
-                f"{WHAT} {raid.name} on {where} exists; it gets spec.uuid on the next pass, once its "
-                "id is recorded in status (the array is recognised by its id from then on)",
-                self.status,
-                retry=Wait.SOON,
-                actions=self.actions,
-            )
         message = f"{spec.level} {WHAT} {raid.name} on {where} matches the spec ({human_size(raid.size)})"
+        if self.uuid_pending:
+            # Usable already; spec.uuid waits for the status write (ownership.py: crash window).
+            return Outcome.done(
+                f"{message}; it gets spec.uuid on the next pass, once its id is recorded in status",
+                self.status,
+                self.actions,
+                progressing=True,
+            )
         return Outcome.done(message, self.status, self.actions)
 
     def _conflict_message(self, conflict: Raid | None, by: str) -> str:
