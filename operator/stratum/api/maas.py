@@ -43,6 +43,7 @@ PartitionSize = Annotated[
             # JSON Schema applies each keyword to its own type: pattern to strings, minimum to ints.
             "pattern": r"^[0-9]+(\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$",
             "minimum": 1,
+            "maxLength": 64,
         }
     ),
 ]

@@ -100,3 +100,14 @@ def test_sizes_are_rounded_down_to_the_4_mib_alignment() -> None:
         specs({"disk": "sdb", "size": 10**9}), Inventory([disk(2, "sdb", "B")]), UID, {}, "n1"
     )
     assert plan.create[0].size == 10**9 // ALIGN * ALIGN
+
+
+def test_a_zero_size_is_refused_with_a_reason() -> None:
+    plan = plan_partitions(
+        specs({"disk": "sdb", "size": "0"}), Inventory([disk(2, "sdb", "B")]), UID, {}, "n1"
+    )
+    assert (
+        plan.create == []
+        and plan.problems[0].reason == "DeviceTooSmall"
+        and "'0'" in plan.problems[0].message
+    )

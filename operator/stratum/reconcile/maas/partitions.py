@@ -110,7 +110,13 @@ def plan_partitions(
             )
             continue
         available = free.get(disk.id, disk.available_size)
-        size = quantity_bytes(spec.size) if spec.size is not None else None
+        try:
+            size = quantity_bytes(spec.size) if spec.size is not None else None
+        except ValueError:
+            plan.problems.append(
+                Problem(reasons.DEVICE_TOO_SMALL, f"{ref_of(index)}: size {spec.size!r} is not a usable size")
+            )
+            continue
         wanted = available if size is None else size // PARTITION_ALIGNMENT * PARTITION_ALIGNMENT
         if wanted < MIN_ARRAY_SIZE or wanted > available:
             plan.problems.append(
