@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,13 +23,21 @@ from stratum.sim.maas.render import raid_json
 from stratum.sim.maas.simroutes import rename_disks
 from support.kube import ControlPlane, Kube
 from support.operator import OperatorProcess
-from support.private_ca import make_private_ca
+from support.pki import Authority
 
 MAAS = "maas.stratum.dev/v1alpha1"
 TB = 10**12
 ADMIN_KEY = "e2eadmin000000000:e2eadmin000000001:e2eadmin0000000000000000002"
 USER_KEY = "e2euser0000000000:e2euser0000000001:e2euser00000000000000000002"
 _ids = itertools.count(1)
+
+
+def server_context(ca: Authority) -> ssl.SSLContext:
+    """The region's side of https: a certificate for 127.0.0.1 issued by the private CA."""
+    issued = ca.issue("maas", server=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(issued.cert), str(issued.key))
+    return context
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +54,16 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MaasSim, dict[str, str]]]:
     """An https region with a private CA; the env an operator needs to reach it."""
-    ca = make_private_ca(Path(tmp_path_factory.mktemp("mraid-ca")))
+    ca = Authority(Path(tmp_path_factory.mktemp("mraid-ca")))
     seed = {
         "apiKeys": [ADMIN_KEY, {"key": USER_KEY, "admin": False, "username": "alice"}],
         "lifecycle": {"commissionSeconds": 0.5, "deploySeconds": 0, "releaseSeconds": 1},
     }
-    with MaasSim(seed, ssl_ctx=ca.server_context()) as server:
+    with MaasSim(seed, ssl_ctx=server_context(ca)) as server:
         assert server.maas_url.startswith("https://")
         yield (
             server,
-            {"MAAS_API_URL": server.maas_url, "MAAS_API_KEY": ADMIN_KEY, "MAAS_CA_CERT": str(ca.ca_cert)},
+            {"MAAS_API_URL": server.maas_url, "MAAS_API_KEY": ADMIN_KEY, "MAAS_CA_CERT": str(ca.cert)},
         )
 
 

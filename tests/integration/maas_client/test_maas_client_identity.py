@@ -4,6 +4,7 @@ readyTag, spec.uuid ownership, a non-administrator's key and a private-CA https 
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,17 @@ from stratum.reconcile.maas.identity import partition_uuid
 from stratum.reconcile.maas.readytag import Sibling
 from stratum.sim.maas import MaasSim
 from stratum.sim.maas.simroutes import rename_disks
-from support.private_ca import make_private_ca
+from support.pki import Authority
 
 USER_KEY = "ck2:tk2:ts2"
+
+
+def server_context(ca: Authority) -> ssl.SSLContext:
+    """The region's side of https: a certificate for 127.0.0.1 issued by the private CA."""
+    issued = ca.issue("maas", server=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(issued.cert), str(issued.key))
+    return context
 
 
 def disks(*serials: str) -> list[dict[str, Any]]:
@@ -181,11 +190,11 @@ async def test_a_non_administrator_key_is_forbidden(sim: MaasSim) -> None:
 
 
 async def test_an_https_region_with_a_private_ca(tmp_path: Path, seed: dict[str, Any]) -> None:
-    ca = make_private_ca(tmp_path)
-    with MaasSim(seed, ssl_ctx=ca.server_context()) as sim:
+    ca = Authority(tmp_path / "ca")
+    with MaasSim(seed, ssl_ctx=server_context(ca)) as sim:
         assert sim.maas_url.startswith("https://")
         config = MaasConfig.from_env(
-            {"MAAS_API_URL": sim.maas_url, "MAAS_API_KEY": API_KEY, "MAAS_CA_CERT": str(ca.ca_cert)}
+            {"MAAS_API_URL": sim.maas_url, "MAAS_API_KEY": API_KEY, "MAAS_CA_CERT": str(ca.cert)}
         )
         async with MaasClient(config) as client:
             assert (await client.get_machine("abc123")) is not None

@@ -70,7 +70,6 @@ class MaasClient:
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
         )
         self._http = httpx.AsyncClient(
-            verify=config.tls_verify(),
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
             headers={"Accept": "application/json,*/*;q=0.9"},
             # A replaced MAAS_CA_CERT is used for new connections without a restart.

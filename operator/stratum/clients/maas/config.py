@@ -13,20 +13,14 @@ from urllib.parse import urlsplit
 NOT_CONFIGURED = "MAAS is not configured: set MAAS_API_URL and MAAS_API_KEY"
 
 
-def read_ca_file(path: str) -> str:
-    """The one place the CA file is read (certificate rotation hooks in here)."""
-    with open(path, encoding="ascii") as handle:
-        return handle.read()
-
-
-def ca_context(path: str) -> ssl.SSLContext:
-    """A verifying TLS context that trusts exactly the CA certificates in the PEM file."""
+def check_ca_file(path: str) -> None:
+    """Refuse a MAAS_CA_CERT that is not a readable PEM CA file when the config is read, with a
+    message naming the setting. The client's transport (clients/tlsfiles.py) loads the file and
+    loads it again when it is replaced."""
     try:
-        pem = read_ca_file(path)
-        context = ssl.create_default_context(cadata=pem)
+        ssl.create_default_context(cafile=path)
     except (OSError, ValueError, ssl.SSLError) as exc:
         raise MaasConfigError(f"MAAS_CA_CERT {path}: not a readable PEM CA certificate ({exc})") from exc
-    return context
 
 
 class MaasConfigError(ValueError):
@@ -77,12 +71,6 @@ class MaasConfig:
     """PEM file of a private CA for an https:// region (MAAS_CA_CERT)."""
     multipart: bool = False
     """Send bodies as multipart/form-data (as the MAAS CLI does) instead of urlencoded forms."""
-    ca_cert: str | None = None
-    """PEM file of the CA that signed an https:// region's certificate (else the system CAs)."""
-
-    def tls_verify(self) -> ssl.SSLContext | bool:
-        """What the HTTP client verifies the region with: the private CA, else the system CAs."""
-        return ca_context(self.ca_cert) if self.ca_cert else True
 
     @property
     def api_root(self) -> str:
@@ -99,5 +87,5 @@ class MaasConfig:
         config = cls(url=url, api_key=ApiKey.parse(key), ca_cert=ca_cert)
         api_root(url)  # validate now, not on the first request
         if ca_cert:
-            ca_context(ca_cert)
+            check_ca_file(ca_cert)
         return config
