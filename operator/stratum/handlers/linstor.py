@@ -132,12 +132,12 @@ def _snapshot_finalize(call: Call) -> Pass:
     )
 
 
-INDEXES: tuple[tuple[Kind, Index], ...] = (
-    (RESOURCE_GROUP, resourcegroup_index),
-    (RESOURCE, resource_index),
-    (SNAPSHOT, snapshot_index),
+INDEXES: tuple[tuple[Kind, str, Index], ...] = (
+    (RESOURCE_GROUP, "resourcegroup_index", resourcegroup_index),
+    (RESOURCE, "resource_index", resource_index),
+    (SNAPSHOT, "snapshot_index", snapshot_index),
 )
-"""The kopf indexes (named after their functions) the passes look other objects up in."""
+"""The kopf indexes (kind, id, function) the passes look other objects up in."""
 KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
     (RESOURCE_GROUP, _group_pass, _group_finalize),
     (RESOURCE, _resource_pass, _resource_finalize),
@@ -147,8 +147,8 @@ KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
 
 
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    for indexed, index in INDEXES:
-        kopf.index(*resource_of(indexed), registry=registry)(index)
+    for indexed, index_id, index in INDEXES:
+        kopf.index(*resource_of(indexed), id=index_id, registry=registry)(index)
     for kind, reconcile, finalize in KINDS:
         register_kind(
             kind,

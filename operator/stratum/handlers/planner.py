@@ -149,17 +149,31 @@ def merge_live(target: Target, live: Mapping[str, Any] | None) -> None:
     target.body["status"] = dict(live.get("status") or {})
 
 
+INDEXES = (*linstor.INDEXES, *maas.INDEXES)
+
+
 def build_indexes(bodies: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, list[Any]]]:
-    """The operator's kopf indexes, from the same index functions; later bodies win."""
-    indexes: dict[str, dict[str, list[Any]]] = {index.__name__: {} for _, index in linstor.INDEXES}
-    for body in bodies:
-        for kind, index in linstor.INDEXES:
-            if body.get("kind") == kind.kind and str(body.get("apiVersion", "")).startswith(kind.group):
-                entries = index(
-                    name=body["metadata"]["name"], spec=body["spec"], status=body.get("status") or {}
-                )
-                for key, value in entries.items():
-                    indexes[index.__name__][key] = [value]
+    """The operator's kopf indexes, from the same index functions: every value each object gives
+    under a key, as kopf keeps them. An object given twice (live, then from a file) counts once,
+    as given last."""
+    latest = {(b.get("apiVersion"), b.get("kind"), b["metadata"]["name"]): b for b in bodies}
+    indexes: dict[str, dict[str, list[Any]]] = {index_id: {} for _, index_id, _ in INDEXES}
+    for body in latest.values():
+        for kind, index_id, index in INDEXES:
+            if body.get("kind") != kind.kind or not str(body.get("apiVersion", "")).startswith(
+                f"{kind.group}/"
+            ):
+                continue
+            metadata = kopf.Body(cast(kopf.RawBody, body)).metadata
+            entries = index(
+                name=metadata.name,
+                uid=metadata.uid,
+                spec=body["spec"],
+                status=body.get("status") or {},
+                meta=metadata,
+            )
+            for key, value in entries.items():
+                indexes[index_id].setdefault(key, []).append(value)
     return indexes
 
 
