@@ -5,30 +5,18 @@ Events of cluster-scoped objects where describe finds them, observedGeneration o
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.kube import Kube
 from support.operator import OperatorProcess
+from support.waiting import eventually
 
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
 TB = 10**12
 GB = 10**9
-
-
-def eventually(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: never happened; last {last!r}")
 
 
 def group(name: str, **spec: Any) -> dict[str, Any]:

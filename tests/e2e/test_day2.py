@@ -14,7 +14,6 @@ import time
 import tomllib
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +24,13 @@ from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.kube import Kube
 from support.operator import OperatorProcess, free_port
+from support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 GB = 10**9
-
-
-def eventually(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: never happened; last {last!r}")
 
 
 def group(name: str, place_count: int = 2, **spec: Any) -> dict[str, Any]:
@@ -102,6 +91,7 @@ def condition_is(
                 and c["reason"] == reason
                 and c
             ),
+            timeout=60,
         )
     )
 
@@ -150,7 +140,9 @@ def test_a_paused_object_makes_no_backend_call_until_resumed(
     )
     condition_is(kube, "lrg", "d2-pause", "Synced", "True", "Reconciled")
     assert "Resumed" in eventually(
-        "a Resumed event", lambda: "Resumed" in events(kube, "d2-pause") and events(kube, "d2-pause")
+        "a Resumed event",
+        lambda: "Resumed" in events(kube, "d2-pause") and events(kube, "d2-pause"),
+        timeout=60,
     )
 
     # Deleting a paused object waits, finalizer and backend object in place.
@@ -160,6 +152,7 @@ def test_a_paused_object_makes_no_backend_call_until_resumed(
     synced = eventually(
         "the pause holds the deletion",
         lambda: "deletion waits" in (c := conditions(kube, "lrg", "d2-pause")["Synced"])["message"] and c,
+        timeout=60,
     )
     assert synced["reason"] == "Paused"
     time.sleep(3)

@@ -10,8 +10,6 @@ verdict here is also checked on the sanitized object."""
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from support import kstatus
 from support.argo_health import CUSTOMIZATIONS, run_health
 from support.kube import Kube
 from support.operator import OperatorProcess
+from support.waiting import eventually
 
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
@@ -40,17 +39,6 @@ DROPPED_METADATA = (
 @pytest.fixture(autouse=True)
 def _kstatus(kstatus_binary: Path) -> None:
     """Build (or find) the kstatus helper before the clock of a test starts."""
-
-
-def eventually(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: never happened; last {last!r}")
 
 
 def sanitized(obj: dict[str, Any]) -> dict[str, Any]:
@@ -190,17 +178,16 @@ def test_observed_generation_catches_up_during_an_outage_and_never_reads_current
         kube.patch("lrg", "live-outage", {"spec": {"description": "edited during an outage"}})
         generation = before["metadata"]["generation"] + 1
         seen: set[str] = set()
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            status, health, obj = verdicts(kube, "lrg", "live-outage")
+
+        def failed_pass_observed() -> tuple[str, dict[str, str], dict[str, Any]] | None:
+            verdict = verdicts(kube, "lrg", "live-outage")
+            status, _, obj = verdict
             seen.add(status)
             assert status != "Current", obj  # an edit the backend never got is never "done"
-            if (
-                obj["status"].get("observedGeneration") == generation
-                and conditions(obj)["Ready"]["status"] == "False"
-            ):
-                break
-            time.sleep(0.3)
+            observed = obj["status"].get("observedGeneration") == generation
+            return verdict if observed and conditions(obj)["Ready"]["status"] == "False" else None
+
+        status, health, obj = eventually("the failed pass is observed", failed_pass_observed, interval=0.3)
         conds = conditions(obj)
         assert obj["status"]["observedGeneration"] == generation  # the failed pass is observed
         assert (conds["Ready"]["reason"], conds["Reconciling"]["status"]) == ("BackendUnavailable", "True")
