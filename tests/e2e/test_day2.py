@@ -23,6 +23,7 @@ from stratum.clients.maas import MaasClient, MaasConfig
 from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.kube import Kube
+from support.machines import ready_machine
 from support.operator import OperatorProcess, free_port
 from support.waiting import eventually
 
@@ -30,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-GB = 10**9
 
 
 def group(name: str, place_count: int = 2, **spec: Any) -> dict[str, Any]:
@@ -213,19 +213,7 @@ def test_observe_reports_differences_writes_nothing_and_full_with_adopt_takes_ov
 def test_observe_of_a_raid_lists_member_and_filesystem_changes_and_touches_nothing(
     kube: Kube, operator: OperatorProcess, maas_sim: MaasSim
 ) -> None:
-    maas_sim.add_machine(
-        {
-            "systemId": "obs01",
-            "hostname": "observe-e2e",
-            "status": "Ready",
-            "blockDevices": [
-                {"name": "sda", "size": 500 * GB, "bootDisk": True},
-                {"name": "sdb", "size": 1000 * GB},
-                {"name": "sdc", "size": 1000 * GB},
-                {"name": "sdd", "size": 1000 * GB},
-            ],
-        }
-    )
+    maas_sim.add_machine(ready_machine("obs01", "observe-e2e", "sdb", "sdc", "sdd"))
 
     async def create_outside() -> int:
         """An array made by an administrator, through the MAAS API."""
@@ -317,18 +305,7 @@ def test_plan_prints_changes_field_by_field_and_writes_nothing(
     kube.apply(group("d2-plan"))
     kube.wait("lrg", "d2-plan")
     kube.wait("lrg", "d2-plan", "condition=Reconciling=false")
-    maas_sim.add_machine(
-        {
-            "systemId": "plan01",
-            "hostname": "plan-e2e",
-            "status": "Ready",
-            "blockDevices": [
-                {"name": "sda", "size": 500 * GB, "bootDisk": True},
-                {"name": "sdb", "size": 1000 * GB},
-                {"name": "sdc", "size": 1000 * GB},
-            ],
-        }
-    )
+    maas_sim.add_machine(ready_machine("plan01", "plan-e2e", "sdb", "sdc"))
     raid = {
         "apiVersion": MAAS,
         "kind": "MachineRaid",

@@ -20,12 +20,12 @@ from stratum.sim.maas import MaasSim
 from support import kstatus
 from support.argo_health import CUSTOMIZATIONS, run_health
 from support.kube import Kube
+from support.machines import ready_machine
 from support.operator import OperatorProcess
 from support.waiting import eventually
 
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
-GB = 10**9
 BOOKKEEPING = ("kubectl.kubernetes.io/last-applied-configuration",)
 DROPPED_METADATA = (
     "uid",
@@ -131,18 +131,7 @@ def test_a_resource_reads_in_progress_while_waiting_then_current_and_suspended_w
 def test_a_machineraid_naming_a_missing_disk_reads_failed_and_degraded(
     kube: Kube, operator: OperatorProcess, maas_sim: MaasSim
 ) -> None:
-    maas_sim.add_machine(
-        {
-            "systemId": "live01",
-            "hostname": "live-e2e",
-            "status": "Ready",
-            "blockDevices": [
-                {"name": "sda", "size": 500 * GB, "bootDisk": True},
-                {"name": "sdb", "size": 1000 * GB},
-                {"name": "sdc", "size": 1000 * GB},
-            ],
-        }
-    )
+    maas_sim.add_machine(ready_machine("live01", "live-e2e", "sdb", "sdc"))
     raid = {
         "apiVersion": MAAS,
         "kind": "MachineRaid",
