@@ -57,6 +57,31 @@ def is_ready(status: Mapping[str, Any] | None) -> bool:
     return cond is not None and cond.get("status") == "True"
 
 
+def degraded_conditions(
+    conditions: Sequence[Mapping[str, Any]] | None,
+    *,
+    generation: int | None,
+    degraded: tuple[str, str] | None,
+) -> list[dict[str, Any]]:
+    """Degraded=True while the backend reports the object short of full health; once a kind has
+    reported it, a healthy pass turns it False (kinds that never report it never get it)."""
+    if degraded is not None:
+        reason, message = degraded
+        return set_condition(
+            conditions, type_="Degraded", status="True", reason=reason, message=message, generation=generation
+        )
+    if get_condition(conditions, "Degraded") is None:
+        return [dict(c) for c in conditions or []]
+    return set_condition(
+        conditions,
+        type_="Degraded",
+        status="False",
+        reason=reasons.HEALTHY,
+        message="the backend reports full health",
+        generation=generation,
+    )
+
+
 def next_conditions(
     conditions: Sequence[Mapping[str, Any]] | None,
     *,

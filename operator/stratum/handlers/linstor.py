@@ -7,20 +7,32 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT
-from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, RollbackStatus, SnapshotSpec
+from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, VERSION
+from stratum.api.linstor import (
+    ResourceGroupSpec,
+    ResourceSpec,
+    ResourceStatus,
+    RollbackSent,
+    RollbackStatus,
+    SnapshotSpec,
+)
 from stratum.clients.errors import Backend
+from stratum.clients.kube import KubeConnection
+from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
-from stratum.handlers.conditions import is_ready
+from stratum.handlers.conditions import get_condition, is_ready
 from stratum.handlers.registration import Call, Pass, register_kind, resource_of
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
 from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
+from stratum.reconcile.linstor.rollback import RecordIntent
+from stratum.reconcile.outcome import status_patch
 
 BACKEND = Backend.LINSTOR
 CLIENT = ClientKey("linstor", LinstorClient)
+STATUS_WRITER = ClientKey("kube-status", StatusWriter)
 
 
 def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient:
@@ -75,9 +87,34 @@ def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) ->
 # ------------------------------------------------------------------------------- passes
 
 
+def _status_writer(call: Call) -> StatusWriter:
+    writer = call.client(STATUS_WRITER)
+    if writer is None:
+        writer = StatusWriter(KubeConnection.load())
+        call.runtime.clients.add(STATUS_WRITER, writer)
+    return writer
+
+
+def _rollback_recorder(call: Call) -> RecordIntent:
+    async def record(sent: RollbackSent | None) -> None:
+        patch = status_patch(ResourceStatus(rollback_sent=sent))
+        await _status_writer(call).patch_status(RESOURCE.group, VERSION, RESOURCE.plural, call.name, patch)
+
+    return record
+
+
+def _ready_at_generation(call: Call) -> bool:
+    ready = get_condition(list(call.status.get("conditions") or []), "Ready")
+    generation = call.body.metadata.get("generation")
+    return bool(ready and ready.get("status") == "True" and ready.get("observedGeneration") == generation)
+
+
 def _group_pass(call: Call) -> Pass:
     spec = ResourceGroupSpec.model_validate(dict(call.spec))
-    return lambda: resourcegroup.reconcile(_linstor(call), call.name, call.uid, spec)
+    applied = call.status.get("placementApplied")
+    return lambda: resourcegroup.reconcile(
+        _linstor(call), call.name, call.uid, spec, placement_applied=applied
+    )
 
 
 def _group_finalize(call: Call) -> Pass:
@@ -88,6 +125,7 @@ def _group_finalize(call: Call) -> Pass:
 def _resource_pass(call: Call) -> Pass:
     spec = ResourceSpec.model_validate(dict(call.spec))
     last = call.status.get("lastRollback")
+    sent = call.status.get("rollbackSent")
     inputs = resource.ResourceInputs(
         name=call.name,
         uid=call.uid,
@@ -99,6 +137,9 @@ def _resource_pass(call: Call) -> Pass:
         if spec.rollback
         else None,
         last_rollback=RollbackStatus.model_validate(dict(last)) if last else None,
+        rollback_sent=RollbackSent.model_validate(dict(sent)) if sent else None,
+        record_rollback=_rollback_recorder(call),
+        ready_at_generation=_ready_at_generation(call),
     )
     return lambda: resource.reconcile(_linstor(call), spec, inputs)
 

@@ -12,7 +12,7 @@ import kopf
 
 from stratum.api.common import StatusBase
 from stratum.clients.errors import BackendError, BackendUnavailable
-from stratum.handlers.conditions import get_condition, next_conditions
+from stratum.handlers.conditions import degraded_conditions, get_condition, next_conditions
 from stratum.handlers.runtime import Runtime
 from stratum.reconcile import reasons
 from stratum.reconcile.outcome import Outcome, status_patch
@@ -64,6 +64,8 @@ async def run_pass(
         raise TypeError(
             f"a {kind} pass returned a {type(outcome.status).__name__}, not {status_model.__name__}"
         )
+    if outcome.warnings:
+        outcome.message = f"{outcome.message} (warnings: {'; '.join(outcome.warnings)})"
     name = body.metadata.name
     if outcome.ready:
         log.info("%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change")
@@ -111,6 +113,8 @@ def write_status(
         message=outcome.message,
         failed=failed,
     )
+    if not failed:
+        new = degraded_conditions(new, generation=generation, degraded=outcome.degraded)
     if new != conditions:
         patch.status[CONDITIONS] = new
     for key, value in status_patch(outcome.status).items():
@@ -130,6 +134,16 @@ def post_events(
 ) -> None:
     for action in outcome.actions:
         kopf.event(body, type="Normal", reason=reasons.RECONCILED, message=action[:1024])
+    for warning in outcome.warnings:
+        kopf.event(body, type="Warning", reason=reasons.BACKEND_WARNING, message=warning[:1024])
+    degraded = outcome.degraded
+    was_degraded = get_condition(list(status.get(CONDITIONS) or []), "Degraded") or {}
+    # Once per reason: a resync's progress changes the message on every pass.
+    if degraded is not None and (was_degraded.get("status"), was_degraded.get("reason")) != (
+        "True",
+        degraded.reason,
+    ):
+        kopf.event(body, type="Warning", reason=degraded.reason, message=degraded.message[:1024])
     # Announce a state once, not on every retry: compare with the condition that carries it.
     kept_ready = failed and (get_condition(conditions, "Ready") or {}).get("status") == "True"
     previous = get_condition(list(status.get(CONDITIONS) or []), "Synced" if kept_ready else "Ready")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from stratum.api.common import StatusBase
 from stratum.reconcile.reasons import READY, Reason
@@ -24,6 +24,13 @@ class Wait(enum.Enum):
     """A finalizer waiting for dependants (resources, snapshots) to be deleted first."""
 
 
+class Degradation(NamedTuple):
+    """The backend holds the object but not in full health (a replica syncing, a member lost)."""
+
+    reason: Reason
+    message: str
+
+
 @dataclass
 class Outcome:
     ready: bool
@@ -36,6 +43,11 @@ class Outcome:
     """None when converged (only the drift timer looks again); else how soon to try again."""
     actions: list[str] = field(default_factory=list)
     """What this pass changed in the backend, one short sentence each."""
+    degraded: Degradation | None = None
+    """Set by kinds whose backend reports health; None means healthy (or not reported)."""
+    warnings: list[str] = field(default_factory=list)
+    """Warnings the backend answered (e.g. LINSTOR's ApiCallRc WARN entries), posted as Warning
+    Events and appended to the condition message."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.reason, Reason):
@@ -43,9 +55,15 @@ class Outcome:
 
     @classmethod
     def done(
-        cls, message: str, status: StatusBase | None, actions: list[str], reason: Reason = READY
+        cls,
+        message: str,
+        status: StatusBase | None,
+        actions: list[str],
+        reason: Reason = READY,
+        *,
+        degraded: Degradation | None = None,
     ) -> Outcome:
-        return cls(True, reason, message, status, None, actions)
+        return cls(True, reason, message, status, None, actions, degraded=degraded)
 
     @classmethod
     def waiting(
@@ -55,8 +73,10 @@ class Outcome:
         status: StatusBase | None = None,
         retry: Wait = Wait.WAIT,
         actions: list[str] | None = None,
+        *,
+        degraded: Degradation | None = None,
     ) -> Outcome:
-        return cls(False, reason, message, status, retry, actions or [])
+        return cls(False, reason, message, status, retry, actions or [], degraded=degraded)
 
 
 def status_patch(status: StatusBase | None) -> dict[str, Any]:

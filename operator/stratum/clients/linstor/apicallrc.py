@@ -30,6 +30,7 @@ FAIL_EXISTS_VLM_DFN = 503
 FAIL_EXISTS_SNAPSHOT_DFN = 514
 FAIL_EXISTS_RSC_GRP = 522
 FAIL_EXISTS_VLM_GRP = 523
+FAIL_NOT_ALL_UPTODATE = 974
 FAIL_NOT_ENOUGH_FREE_SPACE = 980
 FAIL_INSUFFICIENT_REPLICA_COUNT = 991
 FAIL_SNAPSHOTS_NOT_SUPPORTED = 994
@@ -85,6 +86,12 @@ def parse_answers(payload: Any) -> list[ApiCallRc] | None:
     if not all(isinstance(item, dict) and "ret_code" in item for item in payload):
         return None
     return [ApiCallRc.model_validate(item) for item in payload]
+
+
+def warnings(answers: list[ApiCallRc]) -> list[str]:
+    """The WARN entries of an answer list, described for a person (e.g. a satellite that is not
+    connected, a resource that did not become ready)."""
+    return [a.describe() for a in answers if a.is_warning]
 
 
 class LinstorError(BackendRefused):
