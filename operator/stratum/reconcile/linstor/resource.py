@@ -225,6 +225,8 @@ class Pass:
 
     actions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    """Placements LINSTOR refused, one sentence each."""
 
     def answered(self, answers: list[rc.ApiCallRc]) -> None:
         self.warnings.extend(w for w in rc.warnings(answers) if w not in self.warnings)
@@ -379,6 +381,8 @@ def _conclude(
         return out
 
     missing = _unmet(spec, resources)
+    if run.refused:
+        return waiting(reasons.NOT_ENOUGH_NODES, f"{WHAT} {rsc}: {'; '.join(run.refused)}", Wait.SLOW)
     if missing:
         return waiting(reasons.PLACING, f"{WHAT} {rsc}: {missing}")
     if plan.resize_blocked_by:
@@ -437,7 +441,16 @@ async def _apply(client: LinstorClient, rsc: str, plan: ResourcePlan, run: Pass,
         )
     placement = plan.placement
     for node in placement.make_diskful:
-        run.answered(await client.create_resource(rsc, node, diskless=False, props=mine))
+        # Autoplace restricted to the node, so the group's pools and layers apply (a plain
+        # resource create would use the node's default storage pool), then Stratum's mark.
+        try:
+            run.answered(await client.autoplace(rsc, {"node_name_list": [node], "additional_place_count": 1}))
+        except LinstorError as exc:
+            if not exc.has_code(rc.FAIL_NOT_ENOUGH_NODES):
+                raise
+            run.refused.append(f"{node} cannot hold a replica under the group's placement ({exc.message})")
+            continue
+        run.answered(await client.modify_resource(rsc, node, override_props=mine))
         run.actions.append(f"placed a diskful replica of {rsc} on {node}")
     for node in placement.toggle_diskful:
         run.answered(await client.toggle_disk(rsc, node, diskful=True))

@@ -27,6 +27,12 @@ from stratum.reconcile.outcome import Degradation, Outcome, Wait
 from stratum.reconcile.quantities import kib_to_quantity
 
 WHAT = "LINSTOR resource group"
+# Autoplace refusals: the placement cannot be met now (nodes, space, replicas).
+PLACEMENT_FAILURES = (
+    rc.FAIL_NOT_ENOUGH_NODES,
+    rc.FAIL_NOT_ENOUGH_FREE_SPACE,
+    rc.FAIL_INSUFFICIENT_REPLICA_COUNT,
+)
 
 
 def linstor_name(name: str, spec: ResourceGroupSpec) -> str:
@@ -200,7 +206,7 @@ async def _adjust(client: LinstorClient, group: str, actions: list[str]) -> str 
     try:
         await client.adjust_resource_group(group)
     except LinstorError as exc:
-        if exc.has_code(rc.FAIL_UNKNOWN_ERROR):
+        if not exc.has_code(*PLACEMENT_FAILURES):
             raise
         return exc.message
     actions.append(f"adjusted the resources of {WHAT} {group} to its placement")
@@ -241,8 +247,16 @@ async def reconcile(
 
     plan = plan_group(spec, observed, uid)
     kwargs = plan.modify_kwargs()
+    refused: str | None = None
     if kwargs is not None:
-        await client.modify_resource_group(group, **kwargs)
+        try:
+            await client.modify_resource_group(group, **kwargs)
+        except LinstorError as exc:
+            # A modify that sets place_count is committed, then autoplaces the group's short
+            # resources at once (CtrlRscGrpApiCallHandler); their failure comes back as an error.
+            if plan.select_filter is None or not exc.has_code(*PLACEMENT_FAILURES):
+                raise
+            refused = exc.message
         if plan.drift and not (claimed is Claim.ADOPT or actions):
             actions.append(f"corrected drift in {WHAT} {group}: {', '.join(plan.drift)}")
         elif plan.props and not actions:
@@ -261,10 +275,12 @@ async def reconcile(
 
     # A placement change reaches the resources already spawned from the group.
     fingerprint = placement_fingerprint(spec.placement)
-    refused: str | None = None
-    if plan.select_filter is not None or (placement_applied is not None and placement_applied != fingerprint):
+    if refused is None and (
+        plan.select_filter is not None or (placement_applied is not None and placement_applied != fingerprint)
+    ):
         refused = await _adjust(client, group, actions)
-    status.placement_applied = fingerprint
+    # Recorded once LINSTOR placed as asked, so a refused adjust is tried again next pass.
+    status.placement_applied = fingerprint if refused is None else placement_applied
     short = await _placement_progress(client, group, spec.placement.place_count, status)
     degraded = None
     if short:
