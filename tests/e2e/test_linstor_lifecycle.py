@@ -59,7 +59,7 @@ def kube(plane: ControlPlane) -> Kube:
 
 
 @pytest.fixture(scope="module")
-def op(
+def operator(  # this module's own: the session's watches another control plane
     plane: ControlPlane, sim: LinstorSim, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
     proc = OperatorProcess(
@@ -132,10 +132,12 @@ def sim_post(rest: httpx.Client, path: str, body: dict[str, Any] | None = None) 
 
 
 def stats(rest: httpx.Client, key: str) -> int:
-    return int(rest.get("/_sim/stats").json().get("requests", {}).get(key, 0))
+    return int(rest.get("/_sim/stats").json().get("byPath", {}).get(key, 0))
 
 
-def test_not_ready_while_syncing_then_ready(kube: Kube, op: OperatorProcess, rest: httpx.Client) -> None:
+def test_not_ready_while_syncing_then_ready(
+    kube: Kube, operator: OperatorProcess, rest: httpx.Client
+) -> None:
     sim_post(rest, "/_sim/drbd", {"syncSeconds": 5})
     try:
         # Thick pools sync a new resource's second replica in full (DrbdLayerUtils skipInitSync).
@@ -154,7 +156,7 @@ def test_not_ready_while_syncing_then_ready(kube: Kube, op: OperatorProcess, res
 
 
 def test_an_offline_satellite_degrades_a_resource_and_back(
-    kube: Kube, op: OperatorProcess, rest: httpx.Client
+    kube: Kube, operator: OperatorProcess, rest: httpx.Client
 ) -> None:
     kube.apply([group("deg-rg"), resource("deg-r1", "deg-rg")])
     kube.wait("lr", "deg-r1")
@@ -181,7 +183,7 @@ def test_an_offline_satellite_degrades_a_resource_and_back(
 
 
 def test_a_committed_then_failed_create_converges_with_one_definition(
-    kube: Kube, op: OperatorProcess, rest: httpx.Client
+    kube: Kube, operator: OperatorProcess, rest: httpx.Client
 ) -> None:
     kube.apply(group("ctf-rg"))
     kube.wait("lrg", "ctf-rg")
@@ -199,7 +201,7 @@ def test_a_committed_then_failed_create_converges_with_one_definition(
 
 
 def test_a_pinned_node_gives_place_count_replicas_and_survives_balance(
-    kube: Kube, op: OperatorProcess, rest: httpx.Client
+    kube: Kube, operator: OperatorProcess, rest: httpx.Client
 ) -> None:
     kube.apply([group("pin-rg"), resource("pin-r1", "pin-rg", diskfulNodes=["n4"])])
     kube.wait("lr", "pin-r1")
@@ -218,7 +220,7 @@ def test_a_pinned_node_gives_place_count_replicas_and_survives_balance(
 
 
 def test_a_rollback_is_sent_once_although_the_operator_is_killed_after_sending(
-    kube: Kube, op: OperatorProcess, rest: httpx.Client
+    kube: Kube, operator: OperatorProcess, rest: httpx.Client
 ) -> None:
     kube.apply([group("rb-rg"), resource("rb-r1", "rb-rg")])
     kube.wait("lr", "rb-r1")
@@ -243,12 +245,12 @@ def test_a_rollback_is_sent_once_although_the_operator_is_killed_after_sending(
             every=0.1,
         )
         until("the rollback POST", lambda: stats(rest, rollback_posts) == 1, timeout=10, every=0.05)
-        op.kill()
+        operator.kill()
         assert sent["requestId"] == "1"
     finally:
         sim_post(rest, "/_sim/faults", {"latencyMs": 0})
     time.sleep(3.5)  # the in-flight request completes on the controller
-    op.start()
+    operator.start()
     uncertain = kube.wait_for_reason("lr", "rb-r1", "RollbackUncertain", timeout=60)
     assert "not sent again" in uncertain["message"] and "requestId" in uncertain["message"]
     stalled = kube.get("lr", "rb-r1")["status"]
@@ -266,7 +268,7 @@ def test_a_rollback_is_sent_once_although_the_operator_is_killed_after_sending(
 
 
 def test_a_resize_during_an_offline_satellite_waits_then_completes(
-    kube: Kube, op: OperatorProcess, rest: httpx.Client
+    kube: Kube, operator: OperatorProcess, rest: httpx.Client
 ) -> None:
     kube.apply([group("rs-rg"), resource("rs-r1", "rs-rg")])
     kube.wait("lr", "rs-r1")
