@@ -17,7 +17,7 @@ from stratum.handlers.runner import run_pass
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import RetryDelays
 from stratum.reconcile import reasons
-from stratum.reconcile.outcome import Outcome, Wait
+from stratum.reconcile.outcome import Degradation, Outcome, Wait
 
 
 async def run(
@@ -175,3 +175,45 @@ async def test_passes_of_one_object_never_overlap(monkeypatch: pytest.MonkeyPatc
 
     await asyncio.gather(*(one() for _ in range(5)))
     assert most == 1
+
+
+async def test_backend_warnings_are_warning_events_and_reach_the_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = record_events(monkeypatch)
+    outcome = Outcome.done("in place", None, [])
+    outcome.warnings = ["No active connection to satellite 'n2'."]
+    patch, _ = await run(outcome, status={"conditions": []})
+    assert (
+        condition(patch, "Ready")["message"] == "in place (warnings: No active connection to satellite 'n2'.)"
+    )
+    assert ("Warning", "BackendWarning", "No active connection to satellite 'n2'.") in [
+        (e.type, e.reason, e.message) for e in events.posted
+    ]
+
+
+async def test_degraded_is_a_condition_and_one_warning_per_reason_then_cleared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    events = record_events(monkeypatch)
+    sick = Outcome.done("usable", None, [], degraded=Degradation(reasons.SYNCING, "syncing: n2 10%"))
+    first, _ = await run(sick)
+    degraded = condition(first, "Degraded")
+    assert (degraded["status"], degraded["reason"], degraded["message"]) == (
+        "True",
+        "Syncing",
+        "syncing: n2 10%",
+    )
+    assert [e.reason for e in events.posted if e.type == "Warning"] == ["Syncing"]
+    later = Outcome.done("usable", None, [], degraded=Degradation(reasons.SYNCING, "syncing: n2 60%"))
+    second, _ = await run(later, status=dict(first.status))
+    assert condition(second, "Degraded")["message"] == "syncing: n2 60%"
+    assert [e.reason for e in events.posted if e.type == "Warning"] == ["Syncing"]  # not again for progress
+    healed, _ = await run(Outcome.done("usable", None, []), status={**first.status, **second.status})
+    assert (condition(healed, "Degraded")["status"], condition(healed, "Degraded")["reason"]) == (
+        "False",
+        "Healthy",
+    )
+    # A kind that never reports health never gets the condition.
+    plain, _ = await run(Outcome.done("in place", None, []))
+    assert get_condition(plain.status["conditions"], "Degraded") is None
