@@ -443,3 +443,21 @@ async def test_an_adjust_lost_in_a_crash_is_made_up_by_the_next_pass(
     placed = [r for r in await client.list_resources(["r1"]) if not r.diskless]
     assert len(placed) == 3
     assert all(r.props.get(PLACED_BY) is None for r in placed)
+
+
+async def test_a_restore_target_left_by_a_crash_is_deleted_with_its_object(
+    sim: LinstorSim, client: LinstorClient
+) -> None:
+    await make_group(client)
+    await converge(client, spec(), inputs())
+    snap = await take_snapshot(client, "s1")
+    restore = spec(restoreFrom={"snapshot": "s1"})
+    async with CrashingClient(
+        LinstorConfig(controllers=(sim.url,)), retry=FAST, after="snapshot-restore-resource"
+    ) as crashing:
+        with pytest.raises(Crash):
+            await resource.reconcile(crashing, restore, inputs("r2", restore_snapshot=snap))
+    copied = await client.get_resource_definition("r2")
+    assert copied is not None and copied.props[OWNER_PROP] == "uid-r1"  # the source's marker, copied
+    assert (await resource.finalize(client, restore, "r2", "uid-r2")).ready
+    assert await client.get_resource_definition("r2") is None

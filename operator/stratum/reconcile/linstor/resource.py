@@ -569,7 +569,7 @@ async def finalize(client: LinstorClient, spec: ResourceSpec, name: str, uid: st
     rd = await client.get_resource_definition(rsc)
     if rd is None:
         return Outcome.done(f"{WHAT} {rsc} is gone", None, [])
-    if claim(rd.props, uid, False) is not Claim.OURS:
+    if claim(rd.props, uid, False) is not Claim.OURS and not restore_pending(rd, uid):
         return Outcome.done(f"{WHAT} {rsc} was not ours; left in place", None, [])
     if spec.deletion_policy == "Retain":
         await client.modify_resource_definition(
