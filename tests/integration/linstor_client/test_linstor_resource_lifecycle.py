@@ -461,3 +461,16 @@ async def test_a_restore_target_left_by_a_crash_is_deleted_with_its_object(
     assert copied is not None and copied.props[OWNER_PROP] == "uid-r1"  # the source's marker, copied
     assert (await resource.finalize(client, restore, "r2", "uid-r2")).ready
     assert await client.get_resource_definition("r2") is None
+
+
+async def test_a_snapshot_skipping_an_offline_node_says_so(sim: LinstorSim, client: LinstorClient) -> None:
+    await make_group(client)
+    created = await converge(client, spec(), inputs())
+    node = sorted(diskful(created))[0]
+    control(sim, f"/_sim/nodes/{node}", {"online": False})
+    ref = ResourceRef(linstor_name="r1", exists=True)
+    taken = await snapshot.reconcile(
+        client, "s1", "uid-s1", spec=SnapshotSpec(resource="r1"), resource=ref, recorded=None
+    )
+    assert taken.ready and any(node in w for w in taken.warnings), taken.warnings
+    assert node not in status_patch(taken.status)["nodes"]
