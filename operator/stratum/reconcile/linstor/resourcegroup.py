@@ -27,6 +27,7 @@ from stratum.reconcile.outcome import Degradation, Outcome, Wait
 from stratum.reconcile.quantities import kib_to_quantity
 
 WHAT = "LINSTOR resource group"
+MAX_NAMED = 50
 # Autoplace refusals: the placement cannot be met now (nodes, space, replicas).
 PLACEMENT_FAILURES = (
     rc.FAIL_NOT_ENOUGH_NODES,
@@ -191,7 +192,10 @@ async def _placement_progress(
     ]
     diskful: dict[str, int] = {}
     if definitions:
-        for rsc in await client.list_resources(definitions):
+        # Named in the query while short; a large group reads every resource (URL length).
+        wanted = {d.casefold() for d in definitions}
+        found = await client.list_resources(definitions if len(definitions) <= MAX_NAMED else ())
+        for rsc in (r for r in found if r.name.casefold() in wanted):
             if not rsc.diskless and not rsc.deleting:
                 diskful[rsc.name.casefold()] = diskful.get(rsc.name.casefold(), 0) + 1
     short = short_of_placement(definitions, diskful, place_count)

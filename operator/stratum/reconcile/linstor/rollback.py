@@ -94,9 +94,9 @@ def uncertain(sent: RollbackSent, last: RollbackStatus | None, request_id: str) 
 
 def uncertain_message(sent: RollbackSent, rsc: str) -> str:
     return (
-        f"rollback {sent.request_id} of {rsc} to snapshot {sent.snapshot} was sent at "
-        f"{sent.sent_at} but no answer was recorded (the operator stopped or the "
-        "request timed out); it is not sent again on its own. Check the data (e.g. `linstor "
-        f"resource list -r {rsc}` and the controller's error reports), then set a new "
+        f"rollback {sent.request_id} of {rsc} to snapshot {sent.snapshot} was recorded as sent at "
+        f"{sent.sent_at} and no answer was recorded (the operator stopped or the request timed "
+        "out): it may or may not have happened, and it is not sent again on its own. Check the "
+        f"data (e.g. `linstor resource list -r {rsc}` and the controller's error reports), then set a new "
         "spec.rollback.requestId to roll back again, or leave it"
     )
