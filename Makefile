@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 # Python sources outside the package that ruff checks too (scripts without a .py suffix).
-PY_SOURCES := operator tests bench hack/demo hack/sync-crds hack/argocd-cm hack/s3server
+PY_SOURCES := operator tests bench hack/demo hack/sync-crds hack/argocd-cm hack/s3server hack/tools
 
-.PHONY: all venv controlplane s3server crds lint typecheck test unit integration e2e demo bench clean
+.PHONY: all venv controlplane s3server tools crds lint typecheck test unit integration e2e demo bench clean
 
 all: test
 
@@ -25,6 +25,10 @@ controlplane:
 s3server:
 	hack/s3server build
 
+# Pinned Go tools the tests run (promtool for the alert rules), cached under ~/.cache/stratum/tools.
+tools:
+	hack/tools build promtool
+
 crds: venv
 	$(BIN)/stratum crds --out crds
 	hack/sync-crds
@@ -37,10 +41,10 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+unit: venv tools
 	$(BIN)/pytest -q tests/unit
 
-test: venv controlplane s3server lint typecheck
+test: venv controlplane s3server tools lint typecheck
 	$(BIN)/pytest -q tests
 
 demo: venv controlplane s3server

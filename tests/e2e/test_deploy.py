@@ -50,9 +50,21 @@ def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
     return Helm(helm_binary(), tmp_path_factory.mktemp("helm"))
 
 
+# The values that make the chart configure what deploy/ configures: both backends, LINSTOR client TLS
+# from the stratum-linstor-tls Secret.
+AS_DEPLOY = [
+    "--set",
+    "linstor.controllers=linstor+ssl://linstor-controller.piraeus-datastore.svc:3371",
+    "--set",
+    "linstor.tls.existingSecret=stratum-linstor-tls",
+    "--set",
+    "maas.apiUrl=https://maas.maas.svc:5443/MAAS/",
+]
+
+
 @pytest.fixture(scope="module")
 def charted(helm: Helm) -> list[dict[str, Any]]:
-    return helm.template()
+    return helm.template(*AS_DEPLOY)
 
 
 def fresh_plane(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ControlPlane]:
@@ -88,7 +100,9 @@ def test_deploy_renders_the_generated_crds_and_a_restricted_operator(
             "ServiceAccount",
             "ClusterRole",
             "ClusterRoleBinding",
-            "Role",
+            "Role",  # the operator's namespace
+            "RoleBinding",
+            "Role",  # Events in default
             "RoleBinding",
             "ConfigMap",
             "Service",
@@ -110,7 +124,8 @@ def test_deploy_renders_the_generated_crds_and_a_restricted_operator(
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     for doc in kustomized:
         if doc["kind"] not in ("Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"):
-            assert doc["metadata"]["namespace"] == NS, doc["metadata"]
+            events = doc["kind"] in ("Role", "RoleBinding") and doc["metadata"]["name"].endswith("-events")
+            assert doc["metadata"]["namespace"] == ("default" if events else NS), doc["metadata"]
 
     deployment = find(kustomized, "Deployment")
     assert deployment["spec"]["replicas"] == 1
@@ -160,12 +175,24 @@ def check_restricted_pod(pod: dict[str, Any]) -> None:
 
 
 def rules(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return list(find(docs, kind)["rules"])
+    return list(find(docs, kind)["rules"] or [])
+
+
+def role_rules(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The namespaced Roles' rules: "events" for the one in `default` (Events of cluster-scoped
+    objects), "operator" for the one in the operator's namespace."""
+    roles = [d for d in docs if d["kind"] == "Role"]
+    assert len(roles) == 2, roles
+    return {
+        "events" if r["metadata"]["namespace"] == "default" else "operator": list(r.get("rules") or [])
+        for r in roles
+    }
 
 
 def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     cluster = rules(kustomized, "ClusterRole")
-    for rule in cluster + rules(kustomized, "Role"):
+    namespaced = role_rules(kustomized)
+    for rule in cluster + namespaced["events"] + namespaced["operator"]:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
         assert not {"delete", "deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
         assert "secrets" not in rule["resources"], "credentials come from mounted Secrets, never the API"
@@ -182,17 +209,33 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
         assert grants[(group, f"{plural}/status")] == {"patch"}
     assert grants[("apiextensions.k8s.io", "customresourcedefinitions")] == {"list", "watch"}
     assert len(grants) == 9
-    assert rules(kustomized, "Role") == [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}]
+    assert namespaced == {
+        "events": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],
+        "operator": [],
+    }
     sa = find(kustomized, "ServiceAccount")["metadata"]
-    for binding in ("ClusterRoleBinding", "RoleBinding"):
-        assert find(kustomized, binding)["subjects"] == [
+    bindings = [d for d in kustomized if d["kind"] in ("ClusterRoleBinding", "RoleBinding")]
+    assert len(bindings) == 3
+    for binding in bindings:
+        assert binding["subjects"] == [
             {"kind": "ServiceAccount", "name": sa["name"], "namespace": sa["namespace"]}
         ]
 
 
-def test_chart_defaults_match_deploy(kustomized: list[dict[str, Any]], charted: list[dict[str, Any]]) -> None:
+def test_chart_defaults_configure_no_backend(helm: Helm) -> None:
+    """Each backend is optional: by default none is configured, so the pod needs no Secret."""
+    deployment = find(helm.template(), "Deployment")
+    env = env_of(deployment)
+    assert not [name for name in env if name.startswith(("LS_", "MAAS_"))]
+    assert [v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]] == ["tmp"]
+    check_restricted_pod(deployment["spec"]["template"]["spec"])
+
+
+def test_chart_with_both_backends_matches_deploy(
+    kustomized: list[dict[str, Any]], charted: list[dict[str, Any]]
+) -> None:
     assert rules(charted, "ClusterRole") == rules(kustomized, "ClusterRole")
-    assert rules(charted, "Role") == rules(kustomized, "Role")
+    assert role_rules(charted) == role_rules(kustomized)
     deployment = find(charted, "Deployment")
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
@@ -254,7 +297,7 @@ def test_chart_high_availability_values(helm: Helm) -> None:
     pdb = find(docs, "PodDisruptionBudget")
     assert pdb["spec"]["minAvailable"] == 1
     assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
-    role = rules(docs, "Role")
+    role = role_rules(docs)["operator"]
     assert {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]} in role
     assert {
         "apiGroups": ["coordination.k8s.io"],
@@ -262,7 +305,7 @@ def test_chart_high_availability_values(helm: Helm) -> None:
         "resourceNames": ["stratum-operator"],
         "verbs": ["get", "update"],
     } in role
-    assert find(docs, "Role")["metadata"]["namespace"] == "stratum-system"
+    assert find(docs, "Role", "stratum")["metadata"]["namespace"] == "stratum-system"
 
 
 def test_chart_optional_service_monitor_and_overrides(helm: Helm) -> None:
@@ -272,9 +315,7 @@ def test_chart_optional_service_monitor_and_overrides(helm: Helm) -> None:
         "--set",
         "image.digest=sha256:" + "a" * 64,
         "--set",
-        "linstor.tls.enabled=false",
-        "--set",
-        "maas.apiUrl=",
+        "linstor.controllers=linstor://linstor:3370",
         "--set",
         "operator.driftInterval=30",
         release="ops",
@@ -291,6 +332,7 @@ def test_chart_optional_service_monitor_and_overrides(helm: Helm) -> None:
     assert c["image"] == "stratum@sha256:" + "a" * 64
     assert "--drift-interval=30" in c["args"]
     env = env_of(deployment)
+    assert env["LS_CONTROLLERS"] == "linstor://linstor:3370"
     assert not {"LS_ROOT_CA", "MAAS_API_URL", "MAAS_API_KEY"} & env.keys()
     assert [v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]] == ["tmp"]
     assert find(docs, "ClusterRoleBinding")["subjects"][0] == {
@@ -313,6 +355,10 @@ BAD_VALUES = [
     ("podDisruptionBudget.enabled=true", "/replicaCount", "minimum"),
     ("image.pullPolicy=Sometimes", "/image/pullPolicy", "value must be one of"),
     ("maas.apiUrl=ftp://maas", "/maas/apiUrl", "does not match pattern"),
+    ("maas.apiUrl=http://maas:5240/MAAS/", "/maas/apiUrl", "does not match pattern '^$|^https://'"),
+    ("linstor.tls.certManager.enabled=true", "/linstor/controllers", "minLength"),
+    ("networkPolicy.enabled=true", "/networkPolicy/apiServer/cidrs", "minItems"),
+    ("operator.logFormat=yaml", "/operator/logFormat", "value must be one of"),
     ("metrics.port=0", "/metrics/port", "minimum"),
 ]
 
@@ -454,3 +500,10 @@ def test_helm_install_installs_crds_and_keeps_them_on_uninstall(helm_plane: Cont
     assert kube.exists("machineraids.maas.stratum.dev", "kept")
     # Reinstalling over the kept CRDs works (Helm skips CRDs that exist).
     h.run("install", "stratum", str(CHART), "--namespace", NS)
+
+
+def test_plain_http_maas_needs_the_explicit_opt_in(helm: Helm) -> None:
+    docs = helm.template(
+        "--set", "maas.apiUrl=http://maas:5240/MAAS/", "--set", "maas.allowInsecureHttp=true"
+    )
+    assert env_of(find(docs, "Deployment"))["MAAS_API_URL"] == "http://maas:5240/MAAS/"

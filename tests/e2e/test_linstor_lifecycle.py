@@ -219,7 +219,7 @@ def test_a_pinned_node_gives_place_count_replicas_and_survives_balance(
     spare = sorted({"n1", "n2", "n3"} - {other})[0]
     kube.patch("lr", "pin-r1", {"spec": {"diskfulNodes": ["n4", spare]}})
     until("the pins alone", lambda: linstor_diskful(rest, "pin-r1") == {"n4", spare}, timeout=60)
-    kube.wait("lr", "pin-r1")
+    kube.wait("lr", "pin-r1", "condition=Reconciling=false")
     assert sim_post(rest, "/_sim/balance")["removed"] == []
     time.sleep(5)  # a few drift passes: nothing is re-added
     assert linstor_diskful(rest, "pin-r1") == {"n4", spare}
@@ -284,12 +284,14 @@ def test_a_resize_during_an_offline_satellite_waits_then_completes(
     try:
         kube.patch("lr", "rs-r1", {"spec": {"volumes": [{"size": "2Gi"}]}})
         blocked = kube.wait_for_reason("lr", "rs-r1", "ResizeBlocked", timeout=60)
-        assert node in blocked["message"]
+        # The data stays usable: Ready, with the change still in progress (kstatus Reconciling).
+        assert blocked["status"] == "True" and node in blocked["message"]
+        assert conditions(kube, "lr", "rs-r1")["Reconciling"]["status"] == "True"
         vd = rest.get("/v1/resource-definitions/rs-r1/volume-definitions/0").json()
         assert vd["size_kib"] == 1024 * 1024
     finally:
         sim_post(rest, f"/_sim/nodes/{node}", {"online": True})
-    kube.wait("lr", "rs-r1", timeout="60s")
+    kube.wait("lr", "rs-r1", "condition=Reconciling=false", timeout="60s")
     status = kube.get("lr", "rs-r1")["status"]
     assert status["volumes"][0]["size"] == "2Gi" and status["volumes"][0]["resizing"] is False
     sim_post(rest, "/_sim/drbd", {"resizeSeconds": 0})

@@ -21,8 +21,9 @@ from stratum.clients.kube import KubeConnection
 from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
-from stratum.handlers.conditions import get_condition, is_ready
-from stratum.handlers.registration import Call, Pass, register_kind, resource_of
+from stratum.handlers.conditions import converged_generation, get_condition, is_ready
+from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
@@ -103,10 +104,15 @@ def _rollback_recorder(call: Call) -> RecordIntent:
     return record
 
 
-def _ready_at_generation(call: Call) -> bool:
-    ready = get_condition(list(call.status.get("conditions") or []), "Ready")
+def _ready_before(call: Call) -> bool:
+    return is_ready(call.status)
+
+
+def _converged_at_generation(call: Call) -> bool:
+    conditions = list(call.status.get("conditions") or [])
     generation = call.body.metadata.get("generation")
-    return bool(ready and ready.get("status") == "True" and ready.get("observedGeneration") == generation)
+    reconciling = get_condition(conditions, "Reconciling") or {}
+    return converged_generation(conditions) == generation and reconciling.get("status") != "True"
 
 
 def _group_pass(call: Call) -> Pass:
@@ -139,7 +145,8 @@ def _resource_pass(call: Call) -> Pass:
         last_rollback=RollbackStatus.model_validate(dict(last)) if last else None,
         rollback_sent=RollbackSent.model_validate(dict(sent)) if sent else None,
         record_rollback=_rollback_recorder(call),
-        ready_at_generation=_ready_at_generation(call),
+        ready_before=_ready_before(call),
+        converged_at_generation=_converged_at_generation(call),
     )
     return lambda: resource.reconcile(_linstor(call), spec, inputs)
 

@@ -5,14 +5,15 @@ registrations, the runner, the backend clients and kopf's own settings."""
 from __future__ import annotations
 
 import argparse
-import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import kopf
 
 from stratum.clients.retry import RetryPolicy
+from stratum.handlers.logs import LogFormat
 from stratum.reconcile.outcome import Wait
 
 PREFIX = "stratum.dev"
@@ -70,6 +71,9 @@ class OperatorSettings:
     connect_timeout: float = 10.0
     watch_server_timeout: int = 600
     watch_client_timeout: int = 660
+    event_namespace: str = "default"
+    """Where Events about the (cluster-scoped) objects go: `kubectl describe` finds them there."""
+    event_component: str = "stratum"
     lease_namespace: str | None = None
     lease_name: str = "stratum-operator"
     lease_seconds: int = 15
@@ -78,10 +82,15 @@ class OperatorSettings:
     lease_renew_deadline: float = 10.0
     """The leader stops reconciling when it could not renew for this long."""
     identity: str | None = None
+    service_account_dir: Path | None = None
+    """Where the service-account token, ca.crt and namespace are mounted, when not where
+    Kubernetes mounts them by default (`--service-account-dir`)."""
     liveness: str | None = None
     metrics_port: int | None = None
     metrics_host: str = "0.0.0.0"
     verbose: bool = False
+    log_format: LogFormat = LogFormat.TEXT
+    """`--log-format`: text lines, or one JSON object per line with the object of the pass."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The environment the backend configs are read from (LS_*, MAAS_*)."""
 
@@ -93,10 +102,12 @@ class OperatorSettings:
             lease_namespace=args.lease_namespace,
             lease_name=args.lease_name,
             identity=args.identity,
+            service_account_dir=Path(args.service_account_dir) if args.service_account_dir else None,
             liveness=args.liveness,
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,
             verbose=args.verbose,
+            log_format=LogFormat(args.log_format),
             env=dict(env),
         )
 
@@ -110,8 +121,10 @@ class OperatorSettings:
         settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
             prefix=PREFIX, key="last-handled-configuration"
         )
-        # Log lines are not mirrored to Events; the handlers post the Events users need.
-        settings.posting.level = logging.WARNING
+        # Log lines are not mirrored to Events: kopf would post them with a namespace on the
+        # involved object, where `kubectl describe` never shows them. The runner posts the Events
+        # users need (handlers/events.py).
+        settings.posting.enabled = False
         settings.networking.request_timeout = self.request_timeout
         settings.networking.connect_timeout = self.connect_timeout
         # No kopf worker limit: a worker holds its slot while it waits for the indexes, and the

@@ -40,9 +40,12 @@ class Outcome:
     """The kind's status model; only the fields set on it are written (a field set to None is
     removed from status). None writes nothing besides conditions."""
     retry: Wait | None = None
-    """None when converged (only the drift timer looks again); else how soon to try again."""
+    """None when converged (only the drift timer looks again); else how soon to look again."""
     actions: list[str] = field(default_factory=list)
     """What this pass changed in the backend, one short sentence each."""
+    progressing: bool = False
+    """Ready (usable) but still working toward the spec, e.g. an added replica not yet UpToDate:
+    Ready stays True and Reconciling is True until a pass says otherwise."""
     degraded: Degradation | None = None
     """Set by kinds whose backend reports health; None means healthy (or not reported)."""
     warnings: list[str] = field(default_factory=list)
@@ -61,9 +64,11 @@ class Outcome:
         actions: list[str],
         reason: Reason = READY,
         *,
+        progressing: bool = False,
         degraded: Degradation | None = None,
     ) -> Outcome:
-        return cls(True, reason, message, status, None, actions, degraded=degraded)
+        retry = Wait.WAIT if progressing else None
+        return cls(True, reason, message, status, retry, actions, progressing, degraded)
 
     @classmethod
     def waiting(
@@ -77,6 +82,11 @@ class Outcome:
         degraded: Degradation | None = None,
     ) -> Outcome:
         return cls(False, reason, message, status, retry, actions or [], degraded=degraded)
+
+    @property
+    def converged(self) -> bool:
+        """Nothing left to do toward the spec (only the drift timer looks again)."""
+        return self.ready and not self.progressing
 
 
 def status_patch(status: StatusBase | None) -> dict[str, Any]:

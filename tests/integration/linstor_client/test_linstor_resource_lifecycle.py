@@ -120,7 +120,7 @@ async def test_an_offline_satellite_degrades_a_ready_resource_without_unreadying
     created = await converge(client, spec(), inputs())
     node = sorted(diskful(created))[1]
     control(sim, f"/_sim/nodes/{node}", {"online": False})
-    ready_before = inputs(ready_at_generation=True)
+    ready_before = inputs(ready_before=True, converged_at_generation=True)
     degraded = await resource.reconcile(client, spec(), ready_before)
     assert degraded.ready and degraded.degraded is not None
     assert degraded.degraded.reason == reasons.REPLICA_UNREACHABLE and node in degraded.degraded.message
@@ -370,7 +370,11 @@ async def test_a_resize_waits_for_an_offline_satellite_then_shows_progress(
     control(sim, f"/_sim/nodes/{node}", {"online": False})
     bigger = spec(volumes=[{"size": "2Gi"}])
     blocked = await resource.reconcile(client, bigger, inputs())
-    assert blocked.reason == reasons.RESIZE_BLOCKED and node in blocked.message
+    assert blocked.reason == reasons.RESIZE_BLOCKED and node in blocked.message and not blocked.ready
+    # On a resource that was Ready the data stays usable: Ready, still working toward the spec.
+    usable = await resource.reconcile(client, bigger, inputs(ready_before=True))
+    assert usable.ready and usable.progressing and usable.reason == reasons.RESIZE_BLOCKED
+    assert node in usable.message and usable.degraded is not None
     assert all(
         k.startswith("GET ") or "resource-definitions/r1/volume-definitions" not in k
         for k in sim.stats.requests

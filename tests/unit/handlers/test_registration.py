@@ -8,7 +8,7 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, record_events, runtime
+from fakes import body, runtime
 
 from stratum.api import crds
 from stratum.clients.linstor import LinstorClient, LinstorConfig
@@ -41,12 +41,15 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
     assert len(registry._indexing.get_all_handlers()) == 3  # group, resource, snapshot indexes
-    assert [h.id for h in registry._activities.get_all_handlers()] == ["register_startup.<locals>.configure"]
+    assert [h.id for h in registry._activities.get_all_handlers()] == [
+        "login",
+        "register_startup.<locals>.configure",
+    ]
 
 
 async def test_startup_applies_the_settings_to_kopf() -> None:
     registry = registered(OperatorSettings(kopf_error_backoff=9, request_timeout=33))
-    (startup,) = registry._activities.get_all_handlers()
+    _login, startup = registry._activities.get_all_handlers()
     kopf_settings = kopf.OperatorSettings()
     await startup.fn(settings=kopf_settings)
     assert kopf_settings.persistence.finalizer == FINALIZER
@@ -55,9 +58,8 @@ async def test_startup_applies_the_settings_to_kopf() -> None:
     assert kopf_settings.queueing.worker_limit is None
 
 
-async def test_the_change_handler_runs_a_pass_and_patches_status(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_change_handler_runs_a_pass_and_patches_status() -> None:
     """The Snapshot handler waits for its Resource (found through the index) without a backend call."""
-    record_events(monkeypatch)
     registry = registered(OperatorSettings())
     (handler,) = [
         h

@@ -25,6 +25,7 @@ from stratum.clients.linstor.models import (
 from stratum.clients.linstor.version import Controller, UnsupportedController
 from stratum.clients.observe import RequestObserver, ignore_request
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
+from stratum.clients.tlsfiles import RotatingTransport
 
 BACKEND = Backend.LINSTOR
 VERSION_PATH = "/v1/controller/version"
@@ -48,14 +49,13 @@ class LinstorClient:
         self.observer = observer
         self._active = 0
         self._controller: Controller | None = None
+        limits = httpx.Limits(
+            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+        )
         self._http = httpx.AsyncClient(
-            verify=config.ssl_context(),
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-            ),
             headers={"Accept": "application/json", **config.extra_headers},
-            transport=transport,
+            transport=transport or RotatingTransport(config.tls_files(), limits=limits),
         )
 
     async def close(self) -> None:

@@ -214,9 +214,11 @@ class ResourceInputs:
     record_rollback: RecordIntent | None = None
     """Stores status.rollbackSent durably before the rollback is sent (None: nowhere to store
     it, as in tests of the plan alone)."""
-    ready_at_generation: bool = False
-    """Ready=True was reported for the object's current generation: it stays True while one
-    UpToDate replica is reachable."""
+    ready_before: bool = False
+    """Ready=True when the pass started: it stays True while one UpToDate replica is reachable."""
+    converged_at_generation: bool = False
+    """Ready=True and Reconciling not True at the object's current generation: what is wrong now
+    is ill health (Degraded), not a change still to be made."""
 
 
 @dataclass
@@ -368,8 +370,10 @@ def _conclude(
     status: ResourceStatus,
     run: Pass,
 ) -> Outcome:
-    """Ready only when the data is usable: every diskful replica UpToDate and connected (or,
-    once that was reached at this generation, while one UpToDate replica is reachable)."""
+    """Ready only when the data is usable: a new resource once every diskful replica is UpToDate
+    and connected; a Ready one stays Ready while one UpToDate replica is reachable, a spec change
+    then shows as Reconciling (progressing) until it is realized, and Degraded names what is
+    short of full health."""
     place_count = inp.group.place_count if inp.group else None
     health = assess(resources, wanted_diskful(spec, place_count))
     summary = health.summary()
@@ -380,31 +384,27 @@ def _conclude(
         out.warnings = run.warnings
         return out
 
-    missing = _unmet(spec, resources)
     if run.refused:
         return waiting(reasons.NOT_ENOUGH_NODES, f"{WHAT} {rsc}: {'; '.join(run.refused)}", Wait.SLOW)
-    if missing:
-        return waiting(reasons.PLACING, f"{WHAT} {rsc}: {missing}")
-    if plan.resize_blocked_by:
-        nodes = ", ".join(plan.resize_blocked_by)
-        return waiting(
-            reasons.RESIZE_BLOCKED,
-            f"{WHAT} {rsc}: the resize waits until the replica on {nodes} is UpToDate and its "
-            "satellite connected (LINSTOR refuses to resize otherwise)",
-        )
-    resizing = [v.number for v in status.volumes if v.resizing]
-    if resizing:
-        return waiting(reasons.RESIZING, f"{WHAT} {rsc}: LINSTOR is growing volume(s) {resizing}", Wait.SOON)
-    if summary is not None and not (inp.ready_at_generation and health.usable):
-        reason, message = summary
-        if inp.ready_at_generation:
-            reason, message = reasons.NO_USABLE_REPLICA, f"no reachable UpToDate replica: {message}"
-        retry = Wait.SOON if reason is reasons.SYNCING else Wait.WAIT
-        return waiting(reason, f"{WHAT} {rsc}: {message}", retry)
+    pending = _pending(spec, inp, rsc=rsc, resources=resources, plan=plan, status=status, summary=summary)
+    if pending is not None and not (inp.ready_before and health.usable):
+        reason, message, retry = pending
+        if inp.ready_before:
+            reason, message = (
+                reasons.NO_USABLE_REPLICA,
+                f"{WHAT} {rsc}: no reachable UpToDate replica; {message}",
+            )
+        return waiting(reason, message, retry)
+    if not health.usable:
+        detail = summary[1] if summary else "no diskful replica"
+        return waiting(reasons.NO_USABLE_REPLICA, f"{WHAT} {rsc}: no reachable UpToDate replica; {detail}")
     message = f"{WHAT} {rsc} matches the spec"
-    if summary is not None:
-        message = f"{WHAT} {rsc} is usable but degraded: {summary[1]}"
     reason = reasons.READY
+    if pending is not None:
+        reason, progress, _ = pending
+        message = f"{WHAT} {rsc} is usable; {progress.removeprefix(f'{WHAT} {rsc}: ')}"
+    elif summary is not None:
+        message = f"{WHAT} {rsc} is usable but degraded: {summary[1]}"
     if plan.oversized:
         reason = reasons.LARGER_THAN_SPEC
         message = (
@@ -413,9 +413,45 @@ def _conclude(
         )
     if plan.placement.kept:
         message = f"{message}; {'; '.join(plan.placement.kept)}"
-    out = Outcome.done(message, status, run.actions, reason=reason, degraded=degraded)
+    out = Outcome.done(
+        message, status, run.actions, reason=reason, progressing=pending is not None, degraded=degraded
+    )
+    if pending is not None:
+        out.retry = pending[2]
     out.warnings = run.warnings
     return out
+
+
+def _pending(
+    spec: ResourceSpec,
+    inp: ResourceInputs,
+    *,
+    rsc: str,
+    resources: list[Resource],
+    plan: ResourcePlan,
+    status: ResourceStatus,
+    summary: tuple[Reason, str] | None,
+) -> tuple[Reason, str, Wait] | None:
+    """What keeps the spec from being fully realized, or None."""
+    missing = _unmet(spec, resources)
+    if missing:
+        return reasons.PLACING, f"{WHAT} {rsc}: {missing}", Wait.WAIT
+    if plan.resize_blocked_by:
+        nodes = ", ".join(plan.resize_blocked_by)
+        return (
+            reasons.RESIZE_BLOCKED,
+            f"{WHAT} {rsc}: the resize waits until the replica on {nodes} is UpToDate and its "
+            "satellite connected (LINSTOR refuses to resize otherwise)",
+            Wait.WAIT,
+        )
+    resizing = [v.number for v in status.volumes if v.resizing]
+    if resizing:
+        return reasons.RESIZING, f"{WHAT} {rsc}: LINSTOR is growing volume(s) {resizing}", Wait.SOON
+    # Once realized at this generation, ill health is Degraded, not work left toward the spec.
+    if summary is not None and not inp.converged_at_generation:
+        reason, message = summary
+        return reason, f"{WHAT} {rsc}: {message}", Wait.SOON if reason is reasons.SYNCING else Wait.WAIT
+    return None
 
 
 async def _apply(client: LinstorClient, rsc: str, plan: ResourcePlan, run: Pass, uid: str) -> None:
