@@ -62,6 +62,7 @@ def resourcegroup_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: An
             linstor_name=status.get("linstorName") or spec.get("linstorName") or name,
             ready=is_ready(status),
             place_count=int((spec.get("placement") or {}).get("placeCount") or 2),
+            storage_pools=tuple((spec.get("placement") or {}).get("storagePools") or ()),
         )
     }
 

@@ -24,7 +24,7 @@ from stratum.reconcile.outcome import Outcome, status_patch
 from stratum.sim.linstor import LinstorSim
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01)
-GROUP = GroupRef(linstor_name="rg1", ready=True, place_count=2)
+GROUP = GroupRef(linstor_name="rg1", ready=True, place_count=2, storage_pools=("pool",))
 
 
 def seed(version: str = "1.33.2", pool: str = "LVM_THIN") -> dict[str, Any]:
@@ -191,6 +191,18 @@ async def test_a_pin_added_later_trims_an_unpinned_replica_so_balance_has_nothin
     # Unpinned again: two replicas for placeCount 2, nothing goes.
     unpinned = await resource.reconcile(client, spec(), inputs())
     assert unpinned.ready and len(diskful(unpinned)) == 2
+
+
+async def test_pinning_the_tie_breaker_node_gives_it_a_disk_in_the_groups_pool(client: LinstorClient) -> None:
+    await make_group(client)
+    await converge(client, spec(), inputs())
+    tie = next(r.node_name for r in await client.list_resources(["r1"]) if r.tie_breaker)
+    wanted = spec(diskfulNodes=[tie])
+    outcomes = [await resource.reconcile(client, wanted, inputs()) for _ in range(3)]
+    assert f"made the replica of r1 on {tie} diskful" in outcomes[0].actions
+    placed = {r.node_name: r for r in await client.list_resources(["r1"]) if not r.deleting}
+    assert not placed[tie].diskless and placed[tie].volumes[0].storage_pool_name == "pool"
+    assert outcomes[-1].ready and len(diskful(outcomes[-1])) == 2 and tie in diskful(outcomes[-1])
 
 
 async def test_a_diskless_attachment_goes_when_its_node_leaves_the_list(client: LinstorClient) -> None:

@@ -303,11 +303,14 @@ class LinstorClient:
             "POST", f"/v1/resource-definitions/{name}/resources/{node}", {"resource": resource}
         )
 
-    async def toggle_disk(self, name: str, node: str, *, diskful: bool) -> list[ApiCallRc]:
+    async def toggle_disk(
+        self, name: str, node: str, *, diskful: bool, pool: str | None = None
+    ) -> list[ApiCallRc]:
         # The path form is what every released controller and python-linstor understand.
         target = "diskful" if diskful else "diskless"
+        suffix = f"/{pool}" if pool else ""
         return await self._mutate(
-            "PUT", f"/v1/resource-definitions/{name}/resources/{node}/toggle-disk/{target}"
+            "PUT", f"/v1/resource-definitions/{name}/resources/{node}/toggle-disk/{target}{suffix}"
         )
 
     async def modify_resource(

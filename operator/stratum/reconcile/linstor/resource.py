@@ -339,7 +339,7 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
 
     place_count = inp.group.place_count if inp.group else None
     plan = plan_resource(spec, rd, resources, inp.uid, place_count)
-    await _apply(client, rsc, plan, run, inp.uid)
+    await _apply(client, rsc, plan, run, uid=inp.uid, pools=inp.group.storage_pools if inp.group else ())
 
     status = ResourceStatus(linstor_name=rsc, resource_group=rd.resource_group_name)
     if inp.last_rollback:
@@ -454,7 +454,24 @@ def _pending(
     return None
 
 
-async def _apply(client: LinstorClient, rsc: str, plan: ResourcePlan, run: Pass, uid: str) -> None:
+async def _add_disk(client: LinstorClient, rsc: str, node: str, pools: tuple[str, ...], run: Pass) -> bool:
+    """Toggle a diskless replica (e.g. a tie-breaker on a node now pinned) to diskful in one of
+    the group's pools, the first the node has; without pools LINSTOR resolves its default."""
+    for pool in pools or (None,):
+        try:
+            run.answered(await client.toggle_disk(rsc, node, diskful=True, pool=pool))
+        except LinstorError as exc:
+            if pool is None or not exc.has_code(rc.FAIL_NOT_FOUND_STOR_POOL, rc.FAIL_NOT_FOUND_STOR_POOL_DFN):
+                raise
+            continue
+        return True
+    run.refused.append(f"{node} has none of the group's storage pools {', '.join(pools)}")
+    return False
+
+
+async def _apply(
+    client: LinstorClient, rsc: str, plan: ResourcePlan, run: Pass, *, uid: str, pools: tuple[str, ...]
+) -> None:
     mine = {PLACED_BY: uid}
     for number, kib in plan.create_volumes:
         run.answered(await client.create_volume_definition(rsc, number, kib))
@@ -489,8 +506,8 @@ async def _apply(client: LinstorClient, rsc: str, plan: ResourcePlan, run: Pass,
         run.answered(await client.modify_resource(rsc, node, override_props=mine))
         run.actions.append(f"placed a diskful replica of {rsc} on {node}")
     for node in placement.toggle_diskful:
-        run.answered(await client.toggle_disk(rsc, node, diskful=True))
-        run.actions.append(f"made the replica of {rsc} on {node} diskful")
+        if await _add_disk(client, rsc, node, pools, run):
+            run.actions.append(f"made the replica of {rsc} on {node} diskful")
     for node in placement.make_diskless:
         run.answered(await client.create_resource(rsc, node, diskless=True, props=mine))
         run.actions.append(f"attached {rsc} diskless on {node}")
