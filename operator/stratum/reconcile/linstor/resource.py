@@ -3,7 +3,6 @@ restored from a snapshot; grown, attached, rolled back and deleted as the spec s
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 from stratum.api.linstor import (
@@ -14,7 +13,6 @@ from stratum.api.linstor import (
     RollbackStatus,
     VolumeStatus,
 )
-from stratum.clients.errors import BackendUnavailable
 from stratum.clients.linstor import LinstorClient, LinstorError
 from stratum.clients.linstor import apicallrc as rc
 from stratum.clients.linstor.models import Resource, ResourceDefinition
@@ -45,10 +43,11 @@ from stratum.reconcile.reasons import Reason
 
 WHAT = "LINSTOR resource"
 ALLOW_TWO_PRIMARIES = "DrbdOptions/Net/allow-two-primaries"
-# Set once the snapshot's resources were restored, so a later loss of every replica is topped
-# up by autoplace instead of restoring old data again.
+# The snapshot a finished restore came from (a record: a restore copies the source's properties,
+# so this key alone cannot say whether *this* restore is done; the marker below does).
 RESTORED_PROP = "Aux/stratum.dev/restored-from"
 # Present on a restore target until the restore is finished; the key carries the object's uid.
+# Once it is gone, a later loss of every replica is topped up by autoplace, never restored again.
 RESTORING_PREFIX = "Aux/stratum.dev/restoring-"
 RESIZE_FLAG = "RESIZE"
 UNKNOWN_STATE = "Unknown"
@@ -169,10 +168,6 @@ def replica_status(resources: list[Resource], uid: str | None = None) -> list[Re
 
 def rollback_due(spec: ResourceSpec, last: RollbackStatus | None) -> bool:
     return spec.rollback is not None and (last.request_id if last else None) != spec.rollback.request_id
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ------------------------------------------------------------------------------ restore ownership
@@ -345,8 +340,18 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
     if inp.last_rollback:
         status.last_rollback = inp.last_rollback
     rolled_back = False
-    if rollback_due(spec, inp.last_rollback):
-        waiting = await _rollback(client, spec, inp, rsc=rsc, resources=resources, status=status, run=run)
+    if spec.rollback is not None and rollback_due(spec, inp.last_rollback):
+        waiting = await rollback.send_once(
+            client,
+            rsc,
+            spec.rollback,
+            rollback.History(inp.last_rollback, inp.rollback_sent, inp.record_rollback),
+            snapshot=inp.rollback_snapshot,
+            resources=resources,
+            status=status,
+            actions=run.actions,
+            warnings=run.warnings,
+        )
         if waiting is not None:
             return waiting
         rolled_back = True
@@ -519,88 +524,6 @@ async def _apply(
     for node in placement.remove:
         run.answered(await client.delete_resource(rsc, node))
         run.actions.append(f"removed the replica of {rsc} on {node} (no longer wanted there)")
-
-
-async def _rollback(
-    client: LinstorClient,
-    spec: ResourceSpec,
-    inp: ResourceInputs,
-    *,
-    rsc: str,
-    resources: list[Resource],
-    status: ResourceStatus,
-    run: Pass,
-) -> Outcome | None:
-    assert spec.rollback is not None
-    request = spec.rollback
-    sent = inp.rollback_sent
-    if sent is not None:
-        status.rollback_sent = sent
-        if rollback.uncertain(sent, inp.last_rollback, request.request_id):
-            return Outcome.waiting(
-                reasons.ROLLBACK_UNCERTAIN, rollback.uncertain_message(sent, rsc), status, retry=Wait.SLOW
-            )
-    snap_ref = inp.rollback_snapshot
-    if snap_ref is None or not snap_ref.ready:
-        return Outcome.waiting(
-            reasons.WAITING_FOR_SNAPSHOT,
-            f"rollback {request.request_id}: Snapshot {request.snapshot} is not Ready",
-            status,
-        )
-    if (snap_ref.resource_linstor_name or "").casefold() != rsc.casefold():
-        return Outcome.waiting(
-            reasons.INVALID_ROLLBACK,
-            f"rollback {request.request_id}: Snapshot "
-            f"{request.snapshot} is of resource {snap_ref.resource_linstor_name}, not "
-            f"{rsc}; point spec.rollback.snapshot at a snapshot of this resource",
-            status,
-            retry=Wait.SLOW,
-        )
-    controller = await client.controller()
-    snap = await client.get_snapshot(rsc, snap_ref.linstor_name)
-    refusal = rollback.precondition(
-        request_id=request.request_id,
-        snapshot=snap,
-        snapshot_name=snap_ref.linstor_name,
-        resources=resources,
-        all_snapshots=[] if controller.rollback_to_any_snapshot else await client.list_snapshots(rsc),
-        controller=controller,
-    )
-    if refusal is not None:
-        retry = Wait.SLOW if refusal.reason.stalls else Wait.WAIT
-        return Outcome.waiting(refusal.reason, refusal.message, status, retry=retry)
-    intent = RollbackSent(request_id=request.request_id, snapshot=request.snapshot, sent_at=now())
-    if inp.record_rollback is not None:
-        await inp.record_rollback(intent)
-    status.rollback_sent = intent
-    try:
-        run.answered(await client.rollback(rsc, snap_ref.linstor_name))
-    except LinstorError as exc:
-        if exc.has_code(rc.FAIL_UNKNOWN_ERROR):
-            # Committed on the controller, failed on a satellite: it happened, at least in part.
-            return Outcome.waiting(
-                reasons.ROLLBACK_UNCERTAIN,
-                f"{rollback.uncertain_message(intent, rsc)}. LINSTOR answered: {exc.message}",
-                status,
-                retry=Wait.SLOW,
-            )
-        # An error answer comes before LINSTOR changes anything: nothing was rolled back.
-        status.rollback_sent = None
-        return Outcome.waiting(
-            reasons.for_error(exc), f"rollback {request.request_id} refused by LINSTOR: {exc.message}", status
-        )
-    except BackendUnavailable as exc:
-        return Outcome.waiting(
-            reasons.ROLLBACK_UNCERTAIN,
-            f"{rollback.uncertain_message(intent, rsc)} ({exc.message})",
-            status,
-            retry=Wait.SLOW,
-        )
-    status.last_rollback = RollbackStatus(
-        request_id=request.request_id, snapshot=request.snapshot, completed_at=now()
-    )
-    run.actions.append(f"rolled {rsc} back to snapshot {snap_ref.linstor_name}")
-    return None
 
 
 def _unmet(spec: ResourceSpec, resources: list[Resource]) -> str:

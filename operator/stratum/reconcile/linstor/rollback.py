@@ -14,13 +14,19 @@ resource connected, no resource in use; before LINSTOR 1.31 only the most recent
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from stratum.api.linstor import RollbackSent, RollbackStatus
+from stratum.api.linstor import ResourceStatus, RollbackRequest, RollbackSent, RollbackStatus
+from stratum.clients.errors import BackendUnavailable
+from stratum.clients.linstor import LinstorClient, LinstorError
+from stratum.clients.linstor import apicallrc as rc
 from stratum.clients.linstor.models import Resource, Snapshot
 from stratum.clients.linstor.version import Controller
 from stratum.reconcile import reasons
+from stratum.reconcile.linstor.refs import SnapshotRef
+from stratum.reconcile.outcome import Outcome, Wait
 from stratum.reconcile.reasons import Reason
 
 RecordIntent = Callable[[RollbackSent | None], Awaitable[None]]
@@ -100,3 +106,95 @@ def uncertain_message(sent: RollbackSent, rsc: str) -> str:
         f"data (e.g. `linstor resource list -r {rsc}` and the controller's error reports), then set a new "
         "spec.rollback.requestId to roll back again, or leave it"
     )
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class History:
+    """What status says about earlier rollbacks, and where to record the next intent."""
+
+    last: RollbackStatus | None
+    sent: RollbackSent | None
+    record: RecordIntent | None
+    """Stores status.rollbackSent durably before the rollback is sent (None: nowhere to store
+    it, as in tests of the pass alone)."""
+
+
+async def send_once(
+    client: LinstorClient,
+    rsc: str,
+    request: RollbackRequest,
+    history: History,
+    *,
+    snapshot: SnapshotRef | None,
+    resources: Sequence[Resource],
+    status: ResourceStatus,
+    actions: list[str],
+    warnings: list[str],
+) -> Outcome | None:
+    """Send the rollback the spec asks for, at most once for its requestId; an Outcome when it
+    cannot (yet), None once LINSTOR rolled back."""
+    if history.sent is not None:
+        status.rollback_sent = history.sent
+        if uncertain(history.sent, history.last, request.request_id):
+            return Outcome.waiting(
+                reasons.ROLLBACK_UNCERTAIN, uncertain_message(history.sent, rsc), status, retry=Wait.SLOW
+            )
+    head = f"rollback {request.request_id}"
+    if snapshot is None or not snapshot.ready:
+        return Outcome.waiting(
+            reasons.WAITING_FOR_SNAPSHOT, f"{head}: Snapshot {request.snapshot} is not Ready", status
+        )
+    if (snapshot.resource_linstor_name or "").casefold() != rsc.casefold():
+        return Outcome.waiting(
+            reasons.INVALID_ROLLBACK,
+            f"{head}: Snapshot {request.snapshot} is of resource {snapshot.resource_linstor_name}, not "
+            f"{rsc}; point spec.rollback.snapshot at a snapshot of this resource",
+            status,
+            retry=Wait.SLOW,
+        )
+    controller = await client.controller()
+    refusal = precondition(
+        request_id=request.request_id,
+        snapshot=await client.get_snapshot(rsc, snapshot.linstor_name),
+        snapshot_name=snapshot.linstor_name,
+        resources=resources,
+        all_snapshots=[] if controller.rollback_to_any_snapshot else await client.list_snapshots(rsc),
+        controller=controller,
+    )
+    if refusal is not None:
+        retry = Wait.SLOW if refusal.reason.stalls else Wait.WAIT
+        return Outcome.waiting(refusal.reason, refusal.message, status, retry=retry)
+    intent = RollbackSent(request_id=request.request_id, snapshot=request.snapshot, sent_at=now())
+    if history.record is not None:
+        await history.record(intent)
+    status.rollback_sent = intent
+    try:
+        warnings.extend(rc.warnings(await client.rollback(rsc, snapshot.linstor_name)))
+    except LinstorError as exc:
+        if exc.has_code(rc.FAIL_UNKNOWN_ERROR):
+            # Committed on the controller, failed on a satellite: it happened, at least in part.
+            return Outcome.waiting(
+                reasons.ROLLBACK_UNCERTAIN,
+                f"{uncertain_message(intent, rsc)}. LINSTOR answered: {exc.message}",
+                status,
+                retry=Wait.SLOW,
+            )
+        # An error answer comes before LINSTOR changes anything: nothing was rolled back.
+        status.rollback_sent = None
+        return Outcome.waiting(reasons.for_error(exc), f"{head} refused by LINSTOR: {exc.message}", status)
+    except BackendUnavailable as exc:
+        return Outcome.waiting(
+            reasons.ROLLBACK_UNCERTAIN,
+            f"{uncertain_message(intent, rsc)} ({exc.message})",
+            status,
+            retry=Wait.SLOW,
+        )
+    status.last_rollback = RollbackStatus(
+        request_id=request.request_id, snapshot=request.snapshot, completed_at=now()
+    )
+    actions.append(f"rolled {rsc} back to snapshot {snapshot.linstor_name}")
+    return None
