@@ -9,6 +9,7 @@ import httpx
 
 from stratum.clients.errors import Backend, BackendRefused, BackendUnavailable
 from stratum.clients.kube import KubeConnection
+from stratum.clients.recording import PlannedRequest, recorder_for
 
 
 class StatusWriter:
@@ -29,10 +30,14 @@ class StatusWriter:
         """Merge `status` into the cluster-scoped object's status; raises unless the API server
         stored it (the caller must not go on with the backend call otherwise)."""
         path = f"/apis/{group}/{version}/{plural}/{name}/status"
+        body = {"status": status}
+        if (recorder := recorder_for("PATCH")) is not None:  # `stratum plan`: shown, not written
+            recorder.record(PlannedRequest(Backend.KUBERNETES.label, "PATCH", path, body))
+            return
         try:
             response = await self._http.patch(
                 path,
-                json={"status": status},
+                json=body,
                 headers={"Content-Type": "application/merge-patch+json"},
             )
         except httpx.TransportError as exc:

@@ -24,7 +24,7 @@ from stratum.reconcile.outcome import Outcome, status_patch
 from stratum.sim.linstor import LinstorSim
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01)
-GROUP = GroupRef(linstor_name="rg1", ready=True, place_count=2, storage_pools=("pool",))
+GROUP = GroupRef(linstor_name="rg1", ready=True, place_count=2)
 
 
 def seed(version: str = "1.33.2", pool: str = "LVM_THIN") -> dict[str, Any]:

@@ -40,7 +40,7 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
     for kind in crds.KINDS:
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
-    assert len(registry._indexing.get_all_handlers()) == 3  # group, resource, snapshot indexes
+    assert len(registry._indexing.get_all_handlers()) == 4  # group, resource, snapshot, readyTag indexes
     assert [h.id for h in registry._activities.get_all_handlers()] == [
         "login",
         "register_startup.<locals>.configure",

@@ -11,8 +11,6 @@ class GroupRef:
     linstor_name: str
     ready: bool
     place_count: int
-    storage_pools: tuple[str, ...] = ()
-    """The group's diskful pools (placement.storagePools), for a disk added to a replica."""
 
 
 @dataclass(frozen=True)

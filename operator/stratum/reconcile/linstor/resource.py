@@ -334,7 +334,7 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
 
     place_count = inp.group.place_count if inp.group else None
     plan = plan_resource(spec, rd, resources, inp.uid, place_count)
-    await _apply(client, rsc, plan, run, uid=inp.uid, pools=inp.group.storage_pools if inp.group else ())
+    await _apply(client, rsc, plan, run, uid=inp.uid, group=rd.resource_group_name)
 
     status = ResourceStatus(linstor_name=rsc, resource_group=rd.resource_group_name)
     if inp.last_rollback:
@@ -475,7 +475,7 @@ async def _add_disk(client: LinstorClient, rsc: str, node: str, pools: tuple[str
 
 
 async def _apply(
-    client: LinstorClient, rsc: str, plan: ResourcePlan, run: Pass, *, uid: str, pools: tuple[str, ...]
+    client: LinstorClient, rsc: str, plan: ResourcePlan, run: Pass, *, uid: str, group: str | None
 ) -> None:
     mine = {PLACED_BY: uid}
     for number, kib in plan.create_volumes:
@@ -510,6 +510,10 @@ async def _apply(
             continue
         run.answered(await client.modify_resource(rsc, node, override_props=mine))
         run.actions.append(f"placed a diskful replica of {rsc} on {node}")
+    pools: tuple[str, ...] = ()
+    if placement.toggle_diskful and group:
+        found = await client.get_resource_group(group)
+        pools = tuple(found.select_filter.pools) if found else ()
     for node in placement.toggle_diskful:
         if await _add_disk(client, rsc, node, pools, run):
             run.actions.append(f"made the replica of {rsc} on {node} diskful")

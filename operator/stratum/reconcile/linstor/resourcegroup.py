@@ -277,15 +277,18 @@ async def reconcile(
                     group, vga.number, override_props=vga.props.override, delete_props=vga.props.delete
                 )
 
-    # A placement change reaches the resources already spawned from the group.
+    # A placement change reaches the resources already spawned from the group (none: no adjust).
     fingerprint = placement_fingerprint(spec.placement)
-    if refused is None and (
-        plan.select_filter is not None or (placement_applied is not None and placement_applied != fingerprint)
-    ):
+    short = await _placement_progress(client, group, spec.placement.place_count, status)
+    changed = plan.select_filter is not None or (
+        placement_applied is not None and placement_applied != fingerprint
+    )
+    if refused is None and changed and status.resources:
         refused = await _adjust(client, group, actions)
+        if refused is None:
+            short = await _placement_progress(client, group, spec.placement.place_count, status)
     # Recorded once LINSTOR placed as asked, so a refused adjust is tried again next pass.
     status.placement_applied = fingerprint if refused is None else placement_applied
-    short = await _placement_progress(client, group, spec.placement.place_count, status)
     degraded = None
     if short:
         why = refused or "LINSTOR has not placed them (yet)"
