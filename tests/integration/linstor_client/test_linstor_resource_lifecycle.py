@@ -202,6 +202,7 @@ async def test_pinning_the_tie_breaker_node_gives_it_a_disk_in_the_groups_pool(c
     assert f"made the replica of r1 on {tie} diskful" in outcomes[0].actions
     placed = {r.node_name: r for r in await client.list_resources(["r1"]) if not r.deleting}
     assert not placed[tie].diskless and placed[tie].volumes[0].storage_pool_name == "pool"
+    assert placed[tie].props[PLACED_BY] == "uid-r1"  # Stratum's disk: the first to go once unpinned
     assert outcomes[-1].ready and len(diskful(outcomes[-1])) == 2 and tie in diskful(outcomes[-1])
 
 

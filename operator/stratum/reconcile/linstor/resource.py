@@ -516,6 +516,7 @@ async def _apply(
         pools = tuple(found.select_filter.pools) if found else ()
     for node in placement.toggle_diskful:
         if await _add_disk(client, rsc, node, pools, run):
+            run.answered(await client.modify_resource(rsc, node, override_props=mine))
             run.actions.append(f"made the replica of {rsc} on {node} diskful")
     for node in placement.make_diskless:
         run.answered(await client.create_resource(rsc, node, diskless=True, props=mine))
