@@ -6,9 +6,11 @@ Rules (DESIGN.md "Resource placement"):
   nodes first, then autoplace tops up to placeCount (LINSTOR counts the diskful replicas that
   exist), so placeCount 2 with one pin gives the pin plus one more. More pins than placeCount
   give one replica per pin.
-- Stratum marks each replica it creates on a named node with PLACED_BY = the object's uid (a
-  resource property, written in the same request that creates the replica), so it can later
-  tell its own placements from replicas a person or autoplace made.
+- Stratum marks each replica it places on a named node with PLACED_BY = the object's uid (a
+  resource property, set right after the node-restricted autoplace or disk toggle that made it,
+  which cannot carry properties), so it can later tell its own placements from replicas a person
+  or autoplace made. A pass that dies in between leaves the replica unmarked: it is then merely
+  not preferred when surplus is trimmed.
 - Surplus diskful replicas (more than max(placeCount, pins), e.g. after a pin was added to a
   resource that already had placeCount replicas, or a node was dropped from `diskfulNodes`) are
   removed one per pass, Stratum's own unpinned placements first, then the rest by node name —
