@@ -10,7 +10,9 @@ from stratum.handlers.settings import OperatorSettings
 
 def open_clients(settings: OperatorSettings, metrics: Metrics) -> Clients:
     clients = Clients()
-    clients.add(linstor.CLIENT, linstor.open_client(settings, metrics.backend_request))
+    linstor_client = linstor.open_client(settings, metrics.backend_request)
+    if linstor_client is not None:
+        clients.add(linstor.CLIENT, linstor_client)
     maas_client = maas.open_client(settings, metrics.backend_request)
     if maas_client is not None:
         clients.add(maas.CLIENT, maas_client)

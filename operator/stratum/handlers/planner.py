@@ -179,7 +179,9 @@ def build_indexes(bodies: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, li
 
 def open_clients(settings: OperatorSettings) -> Clients:
     clients = Clients()
-    clients.add(linstor.CLIENT, linstor.open_client(settings, ignore_request))
+    linstor_client = linstor.open_client(settings, ignore_request)
+    if linstor_client is not None:
+        clients.add(linstor.CLIENT, linstor_client)
     maas_client = maas.open_client(settings, ignore_request)
     if maas_client is not None:
         clients.add(maas.CLIENT, maas_client)

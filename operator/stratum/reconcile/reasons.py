@@ -16,6 +16,7 @@ from stratum.clients.errors import (
     BackendConflict,
     BackendError,
     BackendForbidden,
+    BackendNotConfigured,
     BackendNotFound,
     BackendUnavailable,
 )
@@ -193,6 +194,8 @@ LINSTOR_CODES: dict[int, Reason] = {
 def for_error(error: BackendError) -> Reason:
     """The reason a user reads for a failed backend call: by error kind, then by the backend's
     own detail (LINSTOR ret code, HTTP status)."""
+    if isinstance(error, BackendNotConfigured):
+        return NOT_CONFIGURED
     if isinstance(error, BackendUnavailable):
         return BACKEND_UNAVAILABLE
     if isinstance(error, BackendForbidden):
