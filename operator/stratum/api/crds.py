@@ -156,7 +156,30 @@ MACHINE_RAID = Kind(
     ),
 )
 
-KINDS: tuple[Kind, ...] = (RESOURCE_GROUP, RESOURCE, SNAPSHOT, MACHINE_RAID)
+MACHINE_RAID_SET = Kind(
+    group=maas.GROUP,
+    kind="MachineRaidSet",
+    plural="machineraidsets",
+    short_names=("mraidset",),
+    spec=maas.MachineRaidSetSpec,
+    status=maas.MachineRaidSetStatus,
+    description="One RAID layout for every MAAS machine that matches: a MachineRaid per machine.",
+    columns=(
+        _READY,
+        _REASON,
+        ("Matched", "integer", ".status.matched"),
+        ("ReadyRaids", "integer", ".status.ready"),
+        ("Stalled", "integer", ".status.stalled"),
+        ("Waiting", "integer", ".status.waiting"),
+        _AGE,
+    ),
+    wide_columns=(
+        ("Level", "string", ".spec.template.level"),
+        ("Tags", "string", ".spec.machineSelector.tags"),
+    ),
+)
+
+KINDS: tuple[Kind, ...] = (RESOURCE_GROUP, RESOURCE, SNAPSHOT, MACHINE_RAID, MACHINE_RAID_SET)
 
 
 def _immutable_once_set(field_name: str) -> dict[str, Any]:

@@ -121,6 +121,20 @@ DEVICES_CHANGED = Reason(
     stalls=True,
 )
 NOT_ENOUGH_SPACE = Reason("NotEnoughSpace", "a disk has too little free space for a partition", stalls=True)
+NOT_ENOUGH_DEVICES = Reason(
+    "NotEnoughDevices", "the machine has fewer free disks matching spec.deviceSelector than it asks", stalls=True
+)
+# MachineRaidSet
+MACHINES_WAITING = Reason("MachinesWaiting", "some machines' MachineRaids are not Ready yet")
+MACHINES_STALLED = Reason(
+    "MachinesStalled", "every machine's MachineRaid that is not Ready needs a person", stalls=True
+)
+SELECTOR_UNKNOWN = Reason(
+    "SelectorUnknown", "MAAS has no tag, pool or zone of that name; no child was changed", stalls=True
+)
+CHILD_REFUSED = Reason(
+    "ChildRefused", "the API server refused a change to a MachineRaid the set owns", stalls=True
+)
 
 # LINSTOR ret codes users can act on (low 15 bits of the ret_code; the names are those of
 # clients/linstor/apicallrc.py, which this module may not import: it serves MAAS kinds too and
