@@ -307,7 +307,10 @@ class MachineLine(StatusModel):
     hostname: str | None = None
     machine_raid: str
     reason: str
+    """The MachineRaid's Ready reason, e.g. MachineNotReady or NotEnoughDevices."""
     message: str = ""
+    stalled: bool = False
+    """True when it needs a person (the MachineRaid is Stalled, or the set could not write it)."""
 
 
 class MachineRaidSetStatus(StatusBase):

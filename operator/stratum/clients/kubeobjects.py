@@ -21,6 +21,8 @@ from stratum.clients.errors import (
 from stratum.clients.kube import KubeConnection
 
 Body = dict[str, Any]
+PatchBody = Body | list[Body]
+"""A merge patch, or the operations of a JSON patch."""
 
 
 class Objects(Protocol):
@@ -97,6 +99,20 @@ class KubeObjects:
                 f"{_collection(api_version, plural)}/{quote(name)}/status",
                 json={"status": status},
                 headers={"Content-Type": "application/merge-patch+json"},
+            )
+        )
+
+    async def patch(
+        self, api_version: str, plural: str, name: str, body: PatchBody, *, json_patch: bool = False
+    ) -> None:
+        """A merge patch (a dict) or, with `json_patch`, a JSON patch (a list of operations)."""
+        content_type = "application/json-patch+json" if json_patch else "application/merge-patch+json"
+        _checked(
+            await self._call(
+                "PATCH",
+                f"{_collection(api_version, plural)}/{quote(name)}",
+                json=body,
+                headers={"Content-Type": content_type},
             )
         )
 

@@ -122,7 +122,9 @@ DEVICES_CHANGED = Reason(
 )
 NOT_ENOUGH_SPACE = Reason("NotEnoughSpace", "a disk has too little free space for a partition", stalls=True)
 NOT_ENOUGH_DEVICES = Reason(
-    "NotEnoughDevices", "the machine has fewer free disks matching spec.deviceSelector than it asks", stalls=True
+    "NotEnoughDevices",
+    "the machine has fewer free disks matching spec.deviceSelector than it asks for",
+    stalls=True,
 )
 # MachineRaidSet
 MACHINES_WAITING = Reason("MachinesWaiting", "some machines' MachineRaids are not Ready yet")
@@ -132,6 +134,7 @@ MACHINES_STALLED = Reason(
 SELECTOR_UNKNOWN = Reason(
     "SelectorUnknown", "MAAS has no tag, pool or zone of that name; no child was changed", stalls=True
 )
+DELETING_CHILDREN = Reason("DeletingChildren", "the set waits for its MachineRaids to be deleted first")
 CHILD_REFUSED = Reason(
     "ChildRefused", "the API server refused a change to a MachineRaid the set owns", stalls=True
 )

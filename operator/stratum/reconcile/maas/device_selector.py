@@ -103,11 +103,7 @@ def choose(
         return Choice(refs, {})
     taken = {item.id for ref in refs if (item := find_pinned(devices, pins[ref])) is not None}
     fitting = sorted(
-        (
-            d
-            for d in devices
-            if d.id not in taken and why_not(d, selector, boot_disk_id, members) is None
-        ),
+        (d for d in devices if d.id not in taken and why_not(d, selector, boot_disk_id, members) is None),
         key=lambda d: (d.size, d.name),
     )
     if len(fitting) < missing:

@@ -238,7 +238,9 @@ class _Pass:
             return
         members = {m.id for m in (raid.devices + raid.spare_devices) if m.kind == "device"} if raid else set()
         boot = self.machine.boot_disk.id if self.machine.boot_disk else None
-        choice = choose(inventory.devices, selector, boot_disk_id=boot, pins=self.inputs.pins, members=members)
+        choice = choose(
+            inventory.devices, selector, boot_disk_id=boot, pins=self.inputs.pins, members=members
+        )
         if choice.shortage is not None:
             # A machine that is not Ready may still free its disks (released, re-commissioned).
             self.require_ready("choosing disks by deviceSelector")
