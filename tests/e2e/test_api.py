@@ -277,6 +277,13 @@ def test_bad_manifest_table_covers_every_kind_and_many_rules() -> None:
     assert len(BAD_MANIFESTS) >= 15
 
 
+def test_a_machineraidset_name_fits_in_a_label_value(kube: Kube) -> None:
+    proc = kube.create(raidset("s" * 64), check=False)
+    assert (
+        proc.returncode != 0 and "is a label value on its MachineRaids: at most 63 characters" in proc.stderr
+    )
+
+
 # (manifest, patch of spec, field named in the refusal)
 IMMUTABLE: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("rg-linstor-name", rg("imm-rg", linstorName="imm_rg"), {"linstorName": "other"}, "spec.linstorName"),

@@ -177,6 +177,12 @@ MACHINE_RAID_SET = Kind(
         ("Level", "string", ".spec.template.level"),
         ("Tags", "string", ".spec.machineSelector.tags"),
     ),
+    rules=(
+        {
+            "rule": "size(self.metadata.name) <= 63",
+            "message": "a MachineRaidSet's name is a label value on its MachineRaids: at most 63 characters",
+        },
+    ),
 )
 
 KINDS: tuple[Kind, ...] = (RESOURCE_GROUP, RESOURCE, SNAPSHOT, MACHINE_RAID, MACHINE_RAID_SET)

@@ -102,6 +102,11 @@ class KubeObjects:
             )
         )
 
+    async def get(self, api_version: str, plural: str, name: str) -> Body | None:
+        """The object, or None when there is no such object."""
+        response = await self._call("GET", f"{_collection(api_version, plural)}/{quote(name)}")
+        return None if response.status_code == 404 else _checked(response)
+
     async def patch(
         self, api_version: str, plural: str, name: str, body: PatchBody, *, json_patch: bool = False
     ) -> None:

@@ -80,12 +80,13 @@ def _set_pass(call: Call) -> Pass:
     spec = MachineRaidSetSpec.model_validate(dict(call.spec))
     maas, kube = call.client(CLIENT), _kube(call)
     ref = raidset.SetRef(call.name, call.uid)
-    owned, released = _children(call, "owned"), _children(call, "released")
     env = call.runtime.settings.env
 
     async def run() -> Outcome:
         if maas is None or kube is None:
             return not_configured(env)
+        # Read once this pass holds the set's lock: a pass that waited sees what the last one made.
+        owned, released = _children(call, "owned"), _children(call, "released")
         return await raidset.reconcile(maas, kube, ref, spec, owned=owned, released=released)
 
     return run
@@ -93,12 +94,12 @@ def _set_pass(call: Call) -> Pass:
 
 def _set_finalize(call: Call) -> Pass:
     spec = MachineRaidSetSpec.model_validate(dict(call.spec))
-    kube, ref, owned = _kube(call), raidset.SetRef(call.name, call.uid), _children(call, "owned")
+    kube, ref = _kube(call), raidset.SetRef(call.name, call.uid)
 
     async def run() -> Outcome:
         if kube is None:
             raise RuntimeError("no Kubernetes client to delete the MachineRaidSet's children with")
-        return await raidset.finalize(kube, ref, spec.deletion_policy, owned)
+        return await raidset.finalize(kube, ref, spec.deletion_policy, _children(call, "owned"))
 
     return run
 

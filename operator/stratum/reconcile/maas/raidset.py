@@ -15,7 +15,6 @@ control plane without kube-controller-manager, so deleting the set deletes its c
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -31,7 +30,7 @@ from stratum.api.maas import (
     MachineRaidSpec,
     MachineSelector,
 )
-from stratum.clients.errors import BackendError
+from stratum.clients.errors import BackendError, BackendForbidden, BackendRefused
 from stratum.clients.maas import MaasClient
 from stratum.clients.maas.models import Machine
 from stratum.reconcile import reasons
@@ -41,13 +40,14 @@ API_VERSION = f"{GROUP}/v1alpha1"
 CHILD_PLURAL = "machineraids"
 RELEASED_ANNOTATION = "stratum.dev/released-from-machineraidset"
 """On a child the set let go of (whenUnmatched Retain): the set's name, so it can take it back."""
-MAX_NAME = 253
 
 
 class ChildObjects(Protocol):
     """The Kubernetes calls the set makes on its children (clients.kubeobjects.KubeObjects)."""
 
     async def create(self, api_version: str, plural: str, body: dict[str, Any]) -> bool: ...
+
+    async def get(self, api_version: str, plural: str, name: str) -> dict[str, Any] | None: ...
 
     async def delete(self, api_version: str, plural: str, name: str) -> bool: ...
 
@@ -94,12 +94,9 @@ class SetRef:
 
 
 def child_name(set_name: str, system_id: str) -> str:
-    """`<set>-<systemId>`, lowercased; a hash suffix keeps an over-long name valid and unique."""
-    name = f"{set_name}-{system_id}".lower()
-    if len(name) <= MAX_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return f"{name[: MAX_NAME - 11]}-{digest}"
+    """`<set>-<systemId>`, lowercased: a valid object name, as the set's name has at most 63
+    characters (it is a label value) and a MAAS system id is a few letters and digits."""
+    return f"{set_name}-{system_id}".lower()
 
 
 def desired_spec(spec: MachineRaidSetSpec, system_id: str) -> dict[str, Any]:
@@ -310,11 +307,16 @@ async def _apply(
         }
         try:
             created = await kube.create(API_VERSION, CHILD_PLURAL, body)
-        except BackendError as exc:
+        except BackendRefused as exc:
+            if isinstance(exc, BackendForbidden):
+                raise
             pending[sid] = (reasons.CHILD_REFUSED, f"creating MachineRaid {name} was refused: {exc.message}")
             continue
         if created:
             actions.append(f"created MachineRaid {name} for machine {sid}")
+            pending[sid] = (reasons.CREATING, f"MachineRaid {name} was just created")
+        elif await _ours(kube, name, ref):
+            # Created by an earlier pass that the index had not caught up with.
             pending[sid] = (reasons.CREATING, f"MachineRaid {name} was just created")
         else:
             pending[sid] = (
@@ -356,6 +358,12 @@ async def _apply(
             )
 
 
+async def _ours(kube: ChildObjects, name: str, ref: SetRef) -> bool:
+    existing = await kube.get(API_VERSION, CHILD_PLURAL, name)
+    owners = ((existing or {}).get("metadata") or {}).get("ownerReferences") or []
+    return any(o.get("uid") == ref.uid for o in owners)
+
+
 def _other_owners(child: Child, ref: SetRef) -> list[dict[str, Any]]:
     return [dict(o) for o in child.owner_refs if o.get("uid") != ref.uid]
 
@@ -372,8 +380,8 @@ async def _patch(
     """A refusal (an immutable field, a rule of the MachineRaid CRD) becomes that machine's line."""
     try:
         await kube.patch(API_VERSION, CHILD_PLURAL, child.name, body, json_patch=json_patch)
-    except BackendError as exc:
-        if exc.status is None or exc.status >= 500 or exc.status in (401, 403):
+    except BackendRefused as exc:
+        if isinstance(exc, BackendForbidden):
             raise
         refused = f"MachineRaid {child.name} refused the template: {exc.message}"
         pending[sid] = (reasons.CHILD_REFUSED, refused)
