@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 from stratum.api.common import (
     ApiModel,
     DeletionPolicy,
+    ManagedSpec,
     Quantity,
     StatusBase,
     StatusModel,
@@ -149,7 +150,7 @@ class DeviceSelector(ApiModel):
     """MAAS block-device tags a disk must all have (commissioning sets ssd or rotary, ...)."""
 
 
-class MachineRaidTemplate(ApiModel):
+class MachineRaidTemplate(ManagedSpec):
     """The array on one machine, without saying which machine: a MachineRaid's spec is this plus
     `machine`, and a MachineRaidSet stamps it out on every machine it selects."""
 
@@ -274,7 +275,7 @@ class FleetSelector(ApiModel):
     """MAAS availability zone name."""
 
 
-class MachineRaidSetSpec(ApiModel):
+class MachineRaidSetSpec(ManagedSpec):
     """One RAID layout for every MAAS machine the selector matches."""
 
     machine_selector: FleetSelector

@@ -19,6 +19,7 @@ from stratum.clients.errors import (
     BackendUnavailable,
 )
 from stratum.clients.kube import KubeConnection
+from stratum.clients.recording import PlannedRequest, recorder_for
 
 Body = dict[str, Any]
 PatchBody = Body | list[Body]
@@ -138,6 +139,10 @@ class KubeObjects:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
+        if (recorder := recorder_for(method)) is not None:
+            # Plan mode (stratum.clients.recording): the change is recorded and answered as done.
+            recorder.record(PlannedRequest(Backend.KUBERNETES.value, method, path, json))
+            return httpx.Response(201 if method == "POST" else 200, json={})
         try:
             return await self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.TransportError as exc:

@@ -11,14 +11,14 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import MACHINE_RAID, MACHINE_RAID_SET
+from stratum.api.crds import MACHINE_RAID, MACHINE_RAID_SET, Kind
 from stratum.api.maas import SET_LABEL, MachineRaidSetSpec
 from stratum.clients.errors import Backend
 from stratum.clients.kube import KubeConnection
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers.conditions import get_condition, is_ready
 from stratum.handlers.maas import CLIENT, not_configured
-from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.registration import Call, Index, PassFactory, register_kind, resource_of
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
@@ -104,14 +104,20 @@ def _set_finalize(call: Call) -> Pass:
     return run
 
 
+INDEXES: tuple[tuple[Kind, str, Index], ...] = ((MACHINE_RAID, CHILDREN_INDEX, children_index),)
+KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = ((MACHINE_RAID_SET, _set_pass, _set_finalize),)
+
+
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    kopf.index(*resource_of(MACHINE_RAID), id=CHILDREN_INDEX, registry=registry)(children_index)
-    register_kind(
-        MACHINE_RAID_SET,
-        backend=Backend.MAAS,
-        reconcile=_set_pass,
-        finalize=_set_finalize,
-        settings=settings,
-        registry=registry,
-        timer_interval=settings.machine_poll_interval,
-    )
+    for indexed, index_id, index in INDEXES:
+        kopf.index(*resource_of(indexed), id=index_id, registry=registry)(index)
+    for kind, reconcile, finalize in KINDS:
+        register_kind(
+            kind,
+            backend=Backend.MAAS,
+            reconcile=reconcile,
+            finalize=finalize,
+            settings=settings,
+            registry=registry,
+            timer_interval=settings.machine_poll_interval,
+        )
