@@ -411,4 +411,23 @@ def test_deleting_the_set_deletes_its_children(
     # The released child is not the set's any more: it and its array stay.
     assert kube.exists("mraid", f"{SET}-fa0001")
     assert len(arrays(maas, "fa0001")) == 1
+
+
+def test_observe_lists_the_children_it_would_make_and_makes_none(kube: Kube) -> None:
+    kube.apply(the_set(managementPolicy="Observe"))
+    kube.wait_for_reason("mraidset", SET, "DiffersFromSpec")
+    differences = set_status(kube)["differences"]
+    # fa0003, fa0004, fa0005 are still tagged: one create each, recorded and not sent.
+    created = [
+        d
+        for d in differences
+        if d.startswith("POST /apis/maas.stratum.dev/v1alpha1/machineraids: metadata.name")
+    ]
+    assert sorted(created) == [
+        f"POST /apis/maas.stratum.dev/v1alpha1/machineraids: metadata.name → {SET}-{sid}"
+        for sid in ("fa0003", "fa0004", "fa0005")
+    ]
+    assert children(kube) == {}
+    kube.delete("mraidset", SET)
+    assert kube.exists("mraid", f"{SET}-fa0001")
     kube.delete("mraid", f"{SET}-fa0001")
