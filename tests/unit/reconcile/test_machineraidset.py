@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import httpx
+
+from stratum.api import crds
 from stratum.api.maas import SET_LABEL, MachineRaidSetSpec, MachineRaidSetStatus
 from stratum.clients.errors import Backend, BackendRefused
+from stratum.clients.kube import KubeConnection
+from stratum.clients.kubeobjects import KubeObjects
 from stratum.clients.maas import MaasClient
 from stratum.clients.maas.models import Machine
+from stratum.handlers import controls
 from stratum.reconcile import reasons
 from stratum.reconcile.maas import raidset
 from stratum.reconcile.maas.raidset import Child, SetRef, child_name, desired_spec, plan, summarize, verdict
+from stratum.reconcile.outcome import status_patch
+from support.status_paths import declared, written
 
 REF = SetRef("fleet", "uid-1")
 TEMPLATE = {"level": "raid-1", "deviceSelector": {"count": 2, "tags": ["ssd"]}, "readyTag": "storage-ready"}
@@ -271,3 +279,26 @@ async def test_deleting_the_set_deletes_children_and_waits_or_releases_them() ->
         ("merge-patch", "fleet-a"),
         ("merge-patch", "fleet-b"),
     ]
+
+
+async def test_every_declared_status_field_is_written_and_nothing_else() -> None:
+    maas = cast(MaasClient, FakeMaas([machine("a"), machine("b")]))
+    owned = [child("a"), child("b", ready=False, stalled=True, reason="NotEnoughDevices")]
+    outcome = await raidset.reconcile(maas, FakeKube(), REF, spec(), owned=owned, released=[])
+    found = written(status_patch(outcome.status))
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"plan mode sent {request.method} {request.url}")
+
+    # managementPolicy Observe: the children the set would create are its differences.
+    kube = KubeObjects(
+        KubeConnection(server="https://api", insecure=True), transport=httpx.MockTransport(unreachable)
+    )
+    observed = await controls.observe(
+        lambda: raidset.reconcile(maas, kube, REF, spec(), owned=[], released=[]), MachineRaidSetStatus
+    )()
+    assert observed.status is not None and observed.status.differences
+    found |= written(status_patch(observed.status))
+    wanted = declared(crds.MACHINE_RAID_SET)
+    assert wanted - found == set(), "declared but never written"
+    assert found - wanted == set(), "written but not declared"
