@@ -154,6 +154,8 @@ def test_summary_counts_and_lines() -> None:
         ("d", "Creating", False),
     ]
     assert status.not_ready[1].message == "NotEnoughDevices on c" and status.not_ready[1].hostname == "host-c"
+    long = summarize([machine("b")], [child("b", ready=False, message="x" * 5000)], {})
+    assert len(long.not_ready[0].message) == raidset.LINE_MESSAGE and long.not_ready[0].message.endswith("…")
 
 
 def test_verdict_ready_waiting_degraded_stalled() -> None:

@@ -40,6 +40,8 @@ API_VERSION = f"{GROUP}/v1alpha1"
 CHILD_PLURAL = "machineraids"
 RELEASED_ANNOTATION = "stratum.dev/released-from-machineraidset"
 """On a child the set let go of (whenUnmatched Retain): the set's name, so it can take it back."""
+LINE_MESSAGE = 400
+"""Characters of a child's message kept in the set's line (the child has all of it)."""
 
 
 class ChildObjects(Protocol):
@@ -207,11 +209,17 @@ def summarize(
             hostname=machine.hostname or None,
             machine_raid=name,
             reason=reason,
-            message=message,
+            message=_short(message),
             stalled=stalled,
         )
         status.not_ready.append(line)
     return status
+
+
+def _short(message: str) -> str:
+    """A line's message, bounded: a set's status holds one line per machine that is not Ready, and
+    an object must stay far below etcd's size limit with thousands of machines."""
+    return message if len(message) <= LINE_MESSAGE else message[: LINE_MESSAGE - 1] + "…"
 
 
 def verdict(status: MachineRaidSetStatus, actions: list[str]) -> Outcome:
