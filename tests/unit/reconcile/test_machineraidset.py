@@ -130,7 +130,7 @@ def test_plan_for_machines_that_leave_the_selector() -> None:
     assert [c.name for c in delete.delete] == ["fleet-gone"] and delete.release == []
     # A child already being deleted is left to finish.
     deleting = plan("fleet", spec(whenUnmatched="Delete"), [], [child("a", deleting=True)], [])
-    assert deleting.empty
+    assert deleting == raidset.Plan()
 
 
 def test_plan_takes_a_released_child_back_when_its_machine_matches_again() -> None:

@@ -132,10 +132,6 @@ class Plan:
     release: list[Child] = field(default_factory=list)
     delete: list[Child] = field(default_factory=list)
 
-    @property
-    def empty(self) -> bool:
-        return not (self.create or self.adopt or self.update or self.release or self.delete)
-
 
 def plan(
     set_name: str,
