@@ -14,7 +14,7 @@ from typing import Any
 import kopf
 
 from stratum.clients.kube import EventClient, KubeConnection
-from stratum.handlers import linstor, maas
+from stratum.handlers import linstor, maas, maas_set
 from stratum.handlers.backends import open_clients
 from stratum.handlers.events import KubeEvents
 from stratum.handlers.login import register_login
@@ -37,6 +37,7 @@ def build_registry(
     register_startup(settings, registry)
     linstor.register(settings, registry)
     maas.register(settings, registry)
+    maas_set.register(settings, registry)
     return registry
 
 

@@ -56,6 +56,9 @@ class OperatorSettings:
     """How often every object is re-checked against its backend (`--drift-interval`)."""
     drift_idle: float = 5.0
     """The drift timer waits this long after the last change of an object."""
+    machine_poll_interval: float = 5.0
+    """How often each MachineRaidSet lists its machines in MAAS (one request per set), so a newly
+    tagged machine gets its MachineRaid within seconds."""
     workers: int = 20
     """Reconcile passes talking to the backends at once (`--workers`)."""
     delays: RetryDelays = field(default_factory=RetryDelays)

@@ -24,14 +24,18 @@ def registered(settings: OperatorSettings) -> kopf.OperatorRegistry:
 
 
 def test_timers_take_their_interval_from_the_settings() -> None:
-    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0))
+    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0, machine_poll_interval=3.0))
     timers = list(registry._spawning.get_all_handlers())
     assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in crds.KINDS)
-    assert {(t.interval, t.initial_delay, t.idle) for t in timers} == {(7.5, 7.5, 1.0)}
+    # A MachineRaidSet's timer is its machine poll (a newly tagged machine gets its child soon).
+    polled = f"{crds.MACHINE_RAID_SET.singular}_drift"
+    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id != polled} == {(7.5, 7.5, 1.0)}
+    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id == polled} == {(3.0, 3.0, 1.0)}
     assert sorted(t.id for t in registered(OperatorSettings())._spawning.get_all_handlers()) == sorted(
         t.id for t in timers
     )
-    assert {t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()} == {60.0}
+    defaults = {t.id: t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()}
+    assert defaults.pop(polled) == 5.0 and set(defaults.values()) == {60.0}
 
 
 def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finalizer() -> None:
@@ -40,7 +44,8 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
     for kind in crds.KINDS:
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
-    assert len(registry._indexing.get_all_handlers()) == 4  # group, resource, snapshot, readyTag indexes
+    # group, resource, snapshot, readyTag and MachineRaidSet children indexes
+    assert len(registry._indexing.get_all_handlers()) == 5
     assert [h.id for h in registry._activities.get_all_handlers()] == [
         "login",
         "register_startup.<locals>.configure",
