@@ -194,7 +194,9 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     namespaced = role_rules(kustomized)
     for rule in cluster + namespaced["events"] + namespaced["operator"]:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
-        assert not {"delete", "deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
+        assert not {"deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
+        # The one delete: a MachineRaidSet deletes the MachineRaids it created.
+        assert "delete" not in rule["verbs"] or rule["resources"] == ["machineraids"]
         assert "secrets" not in rule["resources"], "credentials come from mounted Secrets, never the API"
     grants = {
         (g, r): set(rule["verbs"]) for rule in cluster for g in rule["apiGroups"] for r in rule["resources"]
@@ -203,12 +205,23 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
         ("linstor.stratum.dev", "resourcegroups"),
         ("linstor.stratum.dev", "resources"),
         ("linstor.stratum.dev", "snapshots"),
-        ("maas.stratum.dev", "machineraids"),
+        ("maas.stratum.dev", "machineraidsets"),
     ]:
         assert grants[(group, plural)] == {"get", "list", "watch", "patch"}
         assert grants[(group, f"{plural}/status")] == {"patch"}
+    # MachineRaidSets create and delete their MachineRaids, and own them with blockOwnerDeletion.
+    assert grants[("maas.stratum.dev", "machineraids")] == {
+        "get",
+        "list",
+        "watch",
+        "patch",
+        "create",
+        "delete",
+    }
+    assert grants[("maas.stratum.dev", "machineraids/status")] == {"patch"}
+    assert grants[("maas.stratum.dev", "machineraidsets/finalizers")] == {"update"}
     assert grants[("apiextensions.k8s.io", "customresourcedefinitions")] == {"list", "watch"}
-    assert len(grants) == 9
+    assert len(grants) == 12
     assert namespaced == {
         "events": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],
         "operator": [],

@@ -2,29 +2,49 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
 import kopf
 
-from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT
-from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, RollbackStatus, SnapshotSpec
-from stratum.clients.errors import Backend
+from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, VERSION, Kind
+from stratum.api.linstor import (
+    ResourceGroupSpec,
+    ResourceSpec,
+    ResourceStatus,
+    RollbackSent,
+    RollbackStatus,
+    SnapshotSpec,
+)
+from stratum.clients.errors import Backend, BackendNotConfigured
+from stratum.clients.kube import KubeConnection
+from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
-from stratum.handlers.conditions import is_ready
-from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.conditions import converged_generation, get_condition, is_ready
+from stratum.handlers.registration import Call, Index, PassFactory, register_index, register_kind
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
 from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
+from stratum.reconcile.linstor.rollback import RecordIntent
+from stratum.reconcile.outcome import status_patch
+
+log = logging.getLogger(__name__)
 
 BACKEND = Backend.LINSTOR
 CLIENT = ClientKey("linstor", LinstorClient)
+STATUS_WRITER = ClientKey("kube-status", StatusWriter)
 
 
-def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient:
+def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient | None:
+    """None when LS_CONTROLLERS is not set: in a pod, the linstor CLI's default of localhost is
+    never the controller, so a MAAS-only install leaves LINSTOR unconfigured."""
+    if not settings.env.get("LS_CONTROLLERS", "").strip():
+        log.warning("%s", NOT_CONFIGURED)
+        return None
     config = replace(
         LinstorConfig.from_env(settings.env),
         timeout=settings.backend_timeout,
@@ -33,21 +53,21 @@ def open_client(settings: OperatorSettings, observer: RequestObserver) -> Linsto
     return LinstorClient(config, retry=settings.client_retry, observer=observer)
 
 
+NOT_CONFIGURED = "LINSTOR is not configured: set LS_CONTROLLERS"
+
+
 def _linstor(call: Call) -> LinstorClient:
     client = call.client(CLIENT)
     if client is None:
-        raise RuntimeError("the LINSTOR client was not opened")
+        raise BackendNotConfigured(Backend.LINSTOR, NOT_CONFIGURED)
     return client
 
 
 # ------------------------------------------------------------------------------- indexes
 # In-memory views of the other objects, so a reconcile never spends an API call on a lookup.
-# Coroutines: kopf runs a plain function in a thread pool, a round trip per event.
 
 
-async def resourcegroup_index(
-    name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
-) -> dict[str, GroupRef]:
+def resourcegroup_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, GroupRef]:
     return {
         name: GroupRef(
             linstor_name=status.get("linstorName") or spec.get("linstorName") or name,
@@ -57,7 +77,7 @@ async def resourcegroup_index(
     }
 
 
-async def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, ResourceRef]:
+def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, ResourceRef]:
     return {
         name: ResourceRef(
             linstor_name=status.get("linstorName") or spec.get("linstorName") or name,
@@ -66,7 +86,7 @@ async def resource_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: A
     }
 
 
-async def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, SnapshotRef]:
+def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, SnapshotRef]:
     return {
         name: SnapshotRef(
             linstor_name=status.get("linstorName") or spec.get("linstorName") or name,
@@ -79,9 +99,39 @@ async def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: A
 # ------------------------------------------------------------------------------- passes
 
 
+def _status_writer(call: Call) -> StatusWriter:
+    writer = call.client(STATUS_WRITER)
+    if writer is None:
+        writer = StatusWriter(KubeConnection.load())
+        call.runtime.clients.add(STATUS_WRITER, writer)
+    return writer
+
+
+def _rollback_recorder(call: Call) -> RecordIntent:
+    async def record(sent: RollbackSent | None) -> None:
+        patch = status_patch(ResourceStatus(rollback_sent=sent))
+        await _status_writer(call).patch_status(RESOURCE.group, VERSION, RESOURCE.plural, call.name, patch)
+
+    return record
+
+
+def _ready_before(call: Call) -> bool:
+    return is_ready(call.status)
+
+
+def _converged_at_generation(call: Call) -> bool:
+    conditions = list(call.status.get("conditions") or [])
+    generation = call.body.metadata.get("generation")
+    reconciling = get_condition(conditions, "Reconciling") or {}
+    return converged_generation(conditions) == generation and reconciling.get("status") != "True"
+
+
 def _group_pass(call: Call) -> Pass:
     spec = ResourceGroupSpec.model_validate(dict(call.spec))
-    return lambda: resourcegroup.reconcile(_linstor(call), call.name, call.uid, spec)
+    applied = call.status.get("placementApplied")
+    return lambda: resourcegroup.reconcile(
+        _linstor(call), call.name, call.uid, spec, placement_applied=applied
+    )
 
 
 def _group_finalize(call: Call) -> Pass:
@@ -92,6 +142,7 @@ def _group_finalize(call: Call) -> Pass:
 def _resource_pass(call: Call) -> Pass:
     spec = ResourceSpec.model_validate(dict(call.spec))
     last = call.status.get("lastRollback")
+    sent = call.status.get("rollbackSent")
     inputs = resource.ResourceInputs(
         name=call.name,
         uid=call.uid,
@@ -103,6 +154,10 @@ def _resource_pass(call: Call) -> Pass:
         if spec.rollback
         else None,
         last_rollback=RollbackStatus.model_validate(dict(last)) if last else None,
+        rollback_sent=RollbackSent.model_validate(dict(sent)) if sent else None,
+        record_rollback=_rollback_recorder(call),
+        ready_before=_ready_before(call),
+        converged_at_generation=_converged_at_generation(call),
     )
     return lambda: resource.reconcile(_linstor(call), spec, inputs)
 
@@ -135,15 +190,24 @@ def _snapshot_finalize(call: Call) -> Pass:
     )
 
 
+INDEXES: tuple[tuple[Kind, str, Index], ...] = (
+    (RESOURCE_GROUP, "resourcegroup_index", resourcegroup_index),
+    (RESOURCE, "resource_index", resource_index),
+    (SNAPSHOT, "snapshot_index", snapshot_index),
+)
+"""The kopf indexes (kind, id, function) the passes look other objects up in."""
+KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
+    (RESOURCE_GROUP, _group_pass, _group_finalize),
+    (RESOURCE, _resource_pass, _resource_finalize),
+    (SNAPSHOT, _snapshot_pass, _snapshot_finalize),
+)
+"""Each kind with its reconcile and finalize passes (the operator's and `stratum plan`'s)."""
+
+
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    kopf.index(*resource_of(RESOURCE_GROUP), registry=registry)(resourcegroup_index)
-    kopf.index(*resource_of(RESOURCE), registry=registry)(resource_index)
-    kopf.index(*resource_of(SNAPSHOT), registry=registry)(snapshot_index)
-    for kind, reconcile, finalize in (
-        (RESOURCE_GROUP, _group_pass, _group_finalize),
-        (RESOURCE, _resource_pass, _resource_finalize),
-        (SNAPSHOT, _snapshot_pass, _snapshot_finalize),
-    ):
+    for indexed, index_id, index in INDEXES:
+        register_index(indexed, index_id, index, registry)
+    for kind, reconcile, finalize in KINDS:
         register_kind(
             kind,
             backend=BACKEND,

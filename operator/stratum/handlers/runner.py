@@ -88,6 +88,8 @@ async def run_pass(
         raise TypeError(
             f"a {kind} pass returned a {type(outcome.status).__name__}, not {status_model.__name__}"
         )
+    if outcome.warnings:
+        outcome.message = f"{outcome.message} (warnings: {'; '.join(outcome.warnings)})"
     name = body.metadata.name
     if outcome.ready:
         log.info("%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change")
@@ -200,12 +202,19 @@ def post_events(
 ) -> None:
     """One Event per state change, not per pass: what a pass changed in the backend (all of it in
     one Event), a new state (a wait, a failure), and Ready after a state that was not; a pass
-    that changed something and became Ready posts one Ready Event that says both."""
+    that changed something and became Ready posts one Ready Event that says both. Backend
+    warnings are posted as they come."""
     changes = "; ".join(outcome.actions)
+    for warning in outcome.warnings:
+        events.post(body, type="Warning", reason=reasons.BACKEND_WARNING, message=warning)
     before = list(status.get(CONDITIONS) or [])
     degraded = outcome.degraded
     was_degraded = get_condition(before, "Degraded") or {}
-    if degraded is not None and (was_degraded.get("reason"), was_degraded.get("message")) != degraded:
+    # Once per reason: a resync's progress changes the message on every pass.
+    if degraded is not None and (was_degraded.get("status"), was_degraded.get("reason")) != (
+        "True",
+        degraded.reason,
+    ):
         events.post(body, type="Warning", reason=degraded.reason, message=degraded.message)
     # Announce a state once, not on every retry: compare with the condition that carries it.
     kept_ready = failed and (get_condition(conditions, "Ready") or {}).get("status") == "True"

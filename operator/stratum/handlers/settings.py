@@ -8,10 +8,13 @@ import argparse
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import kopf
 
 from stratum.clients.retry import RetryPolicy
+from stratum.handlers.controls import PauseAwareProgressStorage
+from stratum.handlers.logs import LogFormat
 from stratum.reconcile.outcome import Wait
 
 PREFIX = "stratum.dev"
@@ -61,6 +64,9 @@ class OperatorSettings:
     """A change-driven pass that waits for another object (its ResourceGroup, Resource or
     Snapshot) runs again as soon as that object changes within this many seconds, before it
     reports the wait and leaves the retry to kopf."""
+    machine_poll_interval: float = 5.0
+    """How often each MachineRaidSet lists its machines in MAAS (one request per set), so a newly
+    tagged machine gets its MachineRaid within seconds."""
     workers: int = 20
     """Reconcile passes talking to the backends at once (`--workers`)."""
     delays: RetryDelays = field(default_factory=RetryDelays)
@@ -88,10 +94,15 @@ class OperatorSettings:
     lease_renew_deadline: float = 10.0
     """The leader stops reconciling when it could not renew for this long."""
     identity: str | None = None
+    service_account_dir: Path | None = None
+    """Where the service-account token, ca.crt and namespace are mounted, when not where
+    Kubernetes mounts them by default (`--service-account-dir`)."""
     liveness: str | None = None
     metrics_port: int | None = None
     metrics_host: str = "0.0.0.0"
     verbose: bool = False
+    log_format: LogFormat = LogFormat.TEXT
+    """`--log-format`: text lines, or one JSON object per line with the object of the pass."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The environment the backend configs are read from (LS_*, MAAS_*)."""
 
@@ -103,10 +114,12 @@ class OperatorSettings:
             lease_namespace=args.lease_namespace,
             lease_name=args.lease_name,
             identity=args.identity,
+            service_account_dir=Path(args.service_account_dir) if args.service_account_dir else None,
             liveness=args.liveness,
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,
             verbose=args.verbose,
+            log_format=LogFormat(args.log_format),
             env=dict(env),
         )
 
@@ -116,7 +129,7 @@ class OperatorSettings:
     def configure_kopf(self, settings: kopf.OperatorSettings) -> None:
         """Our own finalizer and annotation prefix, bounded timeouts, and no worker limit."""
         settings.persistence.finalizer = FINALIZER
-        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+        settings.persistence.progress_storage = PauseAwareProgressStorage(prefix=PREFIX)
         settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
             prefix=PREFIX, key="last-handled-configuration"
         )

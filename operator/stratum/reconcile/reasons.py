@@ -16,6 +16,7 @@ from stratum.clients.errors import (
     BackendConflict,
     BackendError,
     BackendForbidden,
+    BackendNotConfigured,
     BackendNotFound,
     BackendUnavailable,
 )
@@ -72,6 +73,7 @@ ALREADY_OWNED = Reason("AlreadyOwned", "the backend object belongs to another St
 CREATING = Reason("Creating", "the backend object is being created")
 PROGRESSING = Reason("Progressing", "the object is usable; a change of its spec is still being realized")
 HEALTHY = Reason("Healthy", "the backend reports the object in full health")
+BACKEND_WARNING = Reason("BackendWarning", "the backend carried out a change but answered with a warning")
 
 # ----------------------------------------------------------------------------- LINSTOR
 WAITING_FOR_RESOURCE_GROUP = Reason("WaitingForResourceGroup", "the ResourceGroup is not Ready yet")
@@ -98,6 +100,43 @@ NOT_ENOUGH_NODES = Reason(
     "NotEnoughNodes", "fewer nodes can hold a replica than the placement asks for", stalls=True, failure=True
 )
 LINSTOR_ERROR = Reason("LinstorError", "LINSTOR refused a request; the message says why", stalls=True)
+SATELLITE_FAILED = Reason(
+    "SatelliteFailed",
+    "the controller committed the change but a satellite failed to apply it; the next pass reads "
+    "what LINSTOR holds and continues from there",
+    failure=True,
+)
+SYNCING = Reason("Syncing", "diskful replicas are syncing; Ready once every one is UpToDate and connected")
+REPLICA_UNREACHABLE = Reason(
+    "ReplicaUnreachable", "the satellite of a replica is not connected; its state is unknown"
+)
+REPLICA_NOT_UP_TO_DATE = Reason(
+    "ReplicaNotUpToDate", "a diskful replica is neither UpToDate nor syncing (Outdated, failed disk...)"
+)
+REPLICA_DISCONNECTED = Reason("ReplicaDisconnected", "a replica has no DRBD connection to a reachable peer")
+REPLICAS_MISSING = Reason("ReplicasMissing", "fewer diskful replicas than the placement asks for")
+NO_USABLE_REPLICA = Reason(
+    "NoUsableReplica", "no reachable UpToDate replica is left: the data is not usable now", failure=True
+)
+RESIZE_BLOCKED = Reason(
+    "ResizeBlocked", "a resize waits until every replica is UpToDate and its satellite connected"
+)
+RESIZING = Reason("Resizing", "LINSTOR is growing the volumes (RESIZE flag set)")
+ROLLBACK_REFUSED = Reason(
+    "RollbackRefused", "a rollback precondition is not met; the message says what to change", stalls=True
+)
+ROLLBACK_UNCERTAIN = Reason(
+    "RollbackUncertain",
+    "a rollback was sent but its result is unknown; it is never repeated on its own: check the data, "
+    "then set a new requestId to ask again",
+    stalls=True,
+)
+UNSUPPORTED_CONTROLLER = Reason(
+    "UnsupportedController", "the LINSTOR controller's REST API is older than Stratum supports", stalls=True
+)
+PLACEMENT_UNMET = Reason(
+    "PlacementUnmet", "resources of the group cannot be placed as the placement asks", failure=True
+)
 
 # ----------------------------------------------------------------------------- MAAS
 MACHINE_NOT_FOUND = Reason("MachineNotFound", "no MAAS machine matches spec.machine", stalls=True)
@@ -114,6 +153,44 @@ DEVICE_IN_USE = Reason("DeviceInUse", "a listed device is used by something else
 DEVICE_TOO_SMALL = Reason("DeviceTooSmall", "a listed device is too small for the array", stalls=True)
 MAAS_INVALID = Reason("Invalid", "MAAS refused the request as invalid", stalls=True)
 MAAS_REJECTED = Reason("MaasRejected", "MAAS refused a request; the message says why", stalls=True)
+DEVICES_CHANGED = Reason(
+    "DevicesChanged",
+    "a physical disk the array was built on (pinned by serial/id_path) is gone or replaced; "
+    "Stratum creates nothing on other disks",
+    stalls=True,
+)
+NOT_ENOUGH_SPACE = Reason("NotEnoughSpace", "a disk has too little free space for a partition", stalls=True)
+NOT_ENOUGH_DEVICES = Reason(
+    "NotEnoughDevices",
+    "the machine has fewer free disks matching spec.deviceSelector than it asks for",
+    stalls=True,
+)
+# MachineRaidSet
+MACHINES_WAITING = Reason("MachinesWaiting", "some machines' MachineRaids are not Ready yet")
+MACHINES_STALLED = Reason(
+    "MachinesStalled", "every machine's MachineRaid that is not Ready needs a person", stalls=True
+)
+SELECTOR_UNKNOWN = Reason(
+    "SelectorUnknown", "MAAS has no tag, pool or zone of that name; no child was changed", stalls=True
+)
+DELETING_CHILDREN = Reason("DeletingChildren", "the set waits for its MachineRaids to be deleted first")
+CHILD_REFUSED = Reason(
+    "ChildRefused", "the API server refused a change to a MachineRaid the set owns", stalls=True
+)
+
+# ----------------------------------------------------------------------------- day-2 controls
+
+PAUSED = Reason("Paused", 'annotation stratum.dev/paused is "true": no backend call until it is removed')
+RESUMED = Reason("Resumed", "annotation stratum.dev/paused was removed: reconciling again")
+OBSERVED = Reason(
+    "Observed", "managementPolicy Observe: the backend object matches the spec; nothing is written"
+)
+DIFFERS_FROM_SPEC = Reason(
+    "DiffersFromSpec",
+    "managementPolicy Observe: the backend object differs from the spec (status.differences); "
+    "nothing is written until managementPolicy is Full",
+    stalls=True,
+)
 
 # LINSTOR ret codes users can act on (low 15 bits of the ret_code; the names are those of
 # clients/linstor/apicallrc.py, which this module may not import: it serves MAAS kinds too and
@@ -127,17 +204,22 @@ LINSTOR_CODES: dict[int, Reason] = {
     995: NOT_CONNECTED,  # FAIL_NOT_CONNECTED
     996: NOT_ENOUGH_NODES,  # FAIL_NOT_ENOUGH_NODES
     997: IN_USE,  # FAIL_IN_USE
+    998: SATELLITE_FAILED,  # FAIL_UNKNOWN_ERROR: committed on the controller, failed on a satellite
 }
 
 
 def for_error(error: BackendError) -> Reason:
     """The reason a user reads for a failed backend call: by error kind, then by the backend's
     own detail (LINSTOR ret code, HTTP status)."""
+    if isinstance(error, BackendNotConfigured):
+        return NOT_CONFIGURED
     if isinstance(error, BackendUnavailable):
         return BACKEND_UNAVAILABLE
     if isinstance(error, BackendForbidden):
         return UNAUTHORIZED if error.status == 401 else FORBIDDEN
     if error.backend is Backend.LINSTOR:
+        if error.detail.get("unsupportedController"):
+            return UNSUPPORTED_CONTROLLER
         code = error.detail.get("code")
         if isinstance(code, int):
             return LINSTOR_CODES.get(code, LINSTOR_ERROR)

@@ -27,14 +27,18 @@ def registered(settings: OperatorSettings) -> kopf.OperatorRegistry:
 
 
 def test_timers_take_their_interval_from_the_settings() -> None:
-    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0))
+    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0, machine_poll_interval=3.0))
     timers = list(registry._spawning.get_all_handlers())
     assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in crds.KINDS)
-    assert {(t.interval, t.initial_delay, t.idle) for t in timers} == {(7.5, 7.5, 1.0)}
+    # A MachineRaidSet's timer is its machine poll (a newly tagged machine gets its child soon).
+    polled = f"{crds.MACHINE_RAID_SET.singular}_drift"
+    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id != polled} == {(7.5, 7.5, 1.0)}
+    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id == polled} == {(3.0, 3.0, 1.0)}
     assert sorted(t.id for t in registered(OperatorSettings())._spawning.get_all_handlers()) == sorted(
         t.id for t in timers
     )
-    assert {t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()} == {60.0}
+    defaults = {t.id: t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()}
+    assert defaults.pop(polled) == 5.0 and set(defaults.values()) == {60.0}
 
 
 def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finalizer() -> None:
@@ -43,13 +47,17 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
     for kind in crds.KINDS:
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
-    assert len(registry._indexing.get_all_handlers()) == 3  # group, resource, snapshot indexes
-    assert [h.id for h in registry._activities.get_all_handlers()] == ["register_startup.<locals>.configure"]
+    # group, resource, snapshot, readyTag and MachineRaidSet children indexes
+    assert len(registry._indexing.get_all_handlers()) == 5
+    assert [h.id for h in registry._activities.get_all_handlers()] == [
+        "login",
+        "register_startup.<locals>.configure",
+    ]
 
 
 async def test_startup_applies_the_settings_to_kopf() -> None:
     registry = registered(OperatorSettings(kopf_error_backoff=9, request_timeout=33))
-    (startup,) = registry._activities.get_all_handlers()
+    _login, startup = registry._activities.get_all_handlers()
     kopf_settings = kopf.OperatorSettings()
     await startup.fn(settings=kopf_settings)
     assert kopf_settings.persistence.finalizer == FINALIZER
@@ -125,6 +133,8 @@ async def test_a_pass_waiting_for_another_object_runs_again_as_soon_as_its_index
     asked: list[str] = []
 
     def refuse(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/controller/version":
+            return httpx.Response(200, json={"version": "1.33.2", "rest_api_version": "1.27.0"})
         asked.append(request.url.path)
         return httpx.Response(403, text="no")
 

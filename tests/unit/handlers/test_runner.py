@@ -297,3 +297,26 @@ async def test_a_drift_pass_reads_shared_data_and_one_about_to_write_runs_again_
     assert first == SharedReads(max_age=30, not_before=12.5, refresh_budget=2)
     assert second is None  # the write happened on fresh reads
     assert rt.fresh_passes["uid-obj"] > 12.5  # and counts as the object's last fresh pass
+
+
+async def test_backend_warnings_are_warning_events_and_reach_the_message() -> None:
+    events = Events()
+    outcome = Outcome.done("in place", None, [])
+    outcome.warnings = ["No active connection to satellite 'n2'."]
+    patch, _ = await run(outcome, status={"conditions": []}, events=events)
+    assert (
+        condition(patch, "Ready")["message"] == "in place (warnings: No active connection to satellite 'n2'.)"
+    )
+    assert ("Warning", "BackendWarning", "No active connection to satellite 'n2'.") in [
+        (e.type, e.reason, e.message) for e in events.posted
+    ]
+
+
+async def test_a_degraded_reason_is_announced_once_not_on_every_progress_step() -> None:
+    events = Events()
+    sick = Outcome.done("usable", None, [], degraded=Degradation(reasons.SYNCING, "syncing: n2 10%"))
+    first, _ = await run(sick, events=events)
+    later = Outcome.done("usable", None, [], degraded=Degradation(reasons.SYNCING, "syncing: n2 60%"))
+    second, _ = await run(later, status=dict(first.status), events=events)
+    assert condition(second, "Degraded")["message"] == "syncing: n2 60%"
+    assert [e.reason for e in events.posted if e.type == "Warning"] == ["Syncing"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +33,7 @@ from stratum.clients.shared import Clock, SharedEntries, SharedValue
 
 T = TypeVar("T")
 Rows = dict[str, list[str]]
+ALL_DEFINITIONS = "*"  # where a listing keeps every definition decoded, once asked for
 Request = Callable[..., Awaitable[Any]]
 
 
@@ -114,12 +115,14 @@ class LinstorSharedReads:
         self._pools = listing("/v1/view/storage-pools")
         self._volume_groups: SharedEntries[str, list[VolumeGroup]] = SharedEntries(clock)
         self._max_sizes: SharedEntries[str, MaxVolumeSizes] = SharedEntries(clock)
+        self._decoded: dict[str, tuple[Rows, list[ResourceDefinition]]] = {}
+
+    async def _listing(self, listing: SharedValue[Rows]) -> Rows | None:
+        reads = shared.current()
+        return None if reads is None else await listing.get(reads)
 
     async def _rows(self, listing: SharedValue[Rows], name: str) -> list[str] | None:
-        reads = shared.current()
-        if reads is None:
-            return None
-        rows = await listing.get(reads)
+        rows = await self._listing(listing)
         return None if rows is None else rows.get(name, [])
 
     async def resource_group(self, name: str) -> Hit[ResourceGroup | None] | None:
@@ -134,9 +137,27 @@ class LinstorSharedReads:
             return None
         return Hit(ResourceDefinition.model_validate_json(rows[0]) if rows else None)
 
-    async def resources(self, name: str) -> Hit[list[Resource]] | None:
-        rows = await self._rows(self._resources, key(name))
-        return None if rows is None else Hit([Resource.model_validate_json(r) for r in rows])
+    async def resource_definitions(self, names: Sequence[str]) -> Hit[list[ResourceDefinition]] | None:
+        """The named definitions, or all of them (decoded once per listing and shared: the
+        models are the same objects for every pass, to be read, not changed)."""
+        rows = await self._listing(self._definitions)
+        if rows is None:
+            return None
+        if names:
+            texts = [t for name in dict.fromkeys(map(key, names)) for t in rows.get(name, [])]
+            return Hit([ResourceDefinition.model_validate_json(t) for t in texts])
+        if ALL_DEFINITIONS not in self._decoded or self._decoded[ALL_DEFINITIONS][0] is not rows:
+            every = [ResourceDefinition.model_validate_json(t) for texts in rows.values() for t in texts]
+            self._decoded[ALL_DEFINITIONS] = (rows, every)
+        return Hit(list(self._decoded[ALL_DEFINITIONS][1]))
+
+    async def resources(self, names: Sequence[str]) -> Hit[list[Resource]] | None:
+        """The resources of the named definitions (of all, without names)."""
+        rows = await self._listing(self._resources)
+        if rows is None:
+            return None
+        wanted = dict.fromkeys(map(key, names)) if names else rows.keys()
+        return Hit([Resource.model_validate_json(t) for name in wanted for t in rows.get(name, [])])
 
     async def snapshot(self, resource: str, name: str) -> Hit[Snapshot | None] | None:
         rows = await self._rows(self._snapshots, f"{key(resource)}/{key(name)}")

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from stratum.clients.errors import Backend, BackendRefused
+from stratum.clients.errors import Backend, BackendError, BackendRefused
 from stratum.clients.linstor import apicallrc
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
 from stratum.clients.linstor.cache import LinstorSharedReads
 from stratum.clients.linstor.config import LinstorConfig
 from stratum.clients.linstor.models import (
+    ControllerVersion,
     MaxVolumeSizes,
+    Node,
     Resource,
     ResourceDefinition,
     ResourceGroup,
     Snapshot,
     VolumeGroup,
 )
+from stratum.clients.linstor.version import Controller, UnsupportedController
 from stratum.clients.observe import RequestObserver, ignore_request
+from stratum.clients.recording import PlannedRequest, Recorder, recorder_for
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 from stratum.clients.shared import guard_write
+from stratum.clients.tlsfiles import RotatingTransport
 
 BACKEND = Backend.LINSTOR
+VERSION_PATH = "/v1/controller/version"
 Params = dict[str, str | int | Sequence[str]]
 
 
@@ -46,14 +53,14 @@ class LinstorClient:
         self.observer = observer
         self._active = 0
         self.shared = LinstorSharedReads(self.request)
+        self._controller: Controller | None = None
+        limits = httpx.Limits(
+            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+        )
         self._http = httpx.AsyncClient(
-            verify=config.ssl_context(),
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-            ),
             headers={"Accept": "application/json", **config.extra_headers},
-            transport=transport,
+            transport=transport or RotatingTransport(config.tls_files(), limits=limits),
         )
 
     async def close(self) -> None:
@@ -71,8 +78,21 @@ class LinstorClient:
         self, method: str, path: str, *, json: Any = None, params: Params | None = None, raw: bool = False
     ) -> Any:
         """The decoded JSON answer (with `raw`: a successful answer's text, undecoded);
-        LinstorError for an error answer, BackendUnavailable when no controller answers."""
+        LinstorError for an error answer, BackendUnavailable when no controller answers,
+        UnsupportedController before any request to a controller whose REST API is too old (its
+        version is read with the first request)."""
+        if path != VERSION_PATH:
+            controller = await self.controller()
+            if not controller.supported:
+                raise UnsupportedController(controller.refusal())
+        if (recorder := recorder_for(method)) is not None:
+            return await self._plan(recorder, method, path, json)
         guard_write(BACKEND, method, path)
+        return await self._send(method, path, json=json, params=params, raw=raw)
+
+    async def _send(
+        self, method: str, path: str, *, json: Any = None, params: Params | None = None, raw: bool = False
+    ) -> Any:
         controllers = self.config.controllers
         tried: list[str] = []
         wording = Wording(
@@ -101,6 +121,17 @@ class LinstorClient:
             self.retry, BACKEND, method, send, wording, targets=len(controllers), on_unreachable=fail_over
         )
 
+    async def _plan(self, recorder: Recorder, method: str, path: str, body: Any) -> Any:
+        """Plan mode (stratum.clients.recording): record the change instead of sending it.
+        LINSTOR answers a change with a list of messages; an empty one reads as success. A PUT
+        reads what is at its path first, for the old values."""
+        before = None
+        if method == "PUT":
+            with contextlib.suppress(BackendError):
+                before = await self.request("GET", path)
+        recorder.record(PlannedRequest(BACKEND.label, method, path, body, before))
+        return []
+
     async def _get_one(self, path: str, *, missing: tuple[int, ...]) -> Any | None:
         try:
             return await self.request("GET", path)
@@ -118,8 +149,19 @@ class LinstorClient:
     # ------------------------------------------------------------------------ controller
 
     async def version(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", "/v1/controller/version")
+        result: dict[str, Any] = await self.request("GET", VERSION_PATH)
         return result
+
+    async def controller(self) -> Controller:
+        """The controller's version and what it supports, read once per client (a controller
+        upgrade restarts it, and the operator's connections with it)."""
+        if self._controller is None:
+            self._controller = Controller.of(ControllerVersion.model_validate(await self.version()))
+        return self._controller
+
+    async def list_nodes(self, names: Sequence[str] = ()) -> list[Node]:
+        params: Params = {"nodes": list(names)} if names else {}
+        return [Node.model_validate(i) for i in await self.request("GET", "/v1/nodes", params=params)]
 
     # ------------------------------------------------------------------------ resource groups
 
@@ -202,20 +244,35 @@ class LinstorClient:
         return hit.value if hit else await fetch()
 
     async def spawn(
-        self, group: str, name: str, sizes_kib: Sequence[int], *, props: dict[str, str]
+        self,
+        group: str,
+        name: str,
+        sizes_kib: Sequence[int],
+        *,
+        props: dict[str, str],
+        definitions_only: bool = False,
     ) -> list[ApiCallRc]:
-        body = {
+        body: dict[str, Any] = {
             "resource_definition_name": name,
             "volume_sizes": list(sizes_kib),
             "resource_definition_props": props,
         }
+        if definitions_only:
+            body["definitions_only"] = True
         return await self._mutate("POST", f"/v1/resource-groups/{group}/spawn", body)
+
+    async def adjust_resource_group(self, name: str) -> list[ApiCallRc]:
+        """Place the resources of every definition of the group as its select filter now asks
+        (linstor-server ResourceGroups.java `adjustResourceGroup`)."""
+        return await self._mutate("POST", f"/v1/resource-groups/{name}/adjust", {})
 
     # ------------------------------------------------------------------------ resource definitions
 
     async def list_resource_definitions(
         self, names: Sequence[str] = (), *, with_volume_definitions: bool = True
     ) -> list[ResourceDefinition]:
+        if hit := await self.shared.resource_definitions(names):
+            return hit.value  # (drift passes: with volume definitions, whatever was asked)
         params: Params = {"with_volume_definitions": str(with_volume_definitions).lower()}
         if names:
             params["resource_definitions"] = list(names)
@@ -263,7 +320,7 @@ class LinstorClient:
         self, resources: Sequence[str] = (), nodes: Sequence[str] = ()
     ) -> list[Resource]:
         """Resources with their volumes (the view endpoint), optionally filtered."""
-        if len(resources) == 1 and not nodes and (hit := await self.shared.resources(resources[0])):
+        if not nodes and (hit := await self.shared.resources(resources)):
             return hit.value
         params: Params = {}
         if resources:
@@ -274,20 +331,43 @@ class LinstorClient:
             Resource.model_validate(i) for i in await self.request("GET", "/v1/view/resources", params=params)
         ]
 
-    async def create_resource(self, name: str, node: str, *, diskless: bool) -> list[ApiCallRc]:
+    async def list_resources_of(self, definitions: Sequence[str], *, max_named: int) -> list[Resource]:
+        """The resources of these definitions; with more than `max_named` of them, every resource
+        (the query then names none: a URL has a length limit), so the caller picks its own. A
+        drift pass gets exactly these from the shared list."""
+        if hit := await self.shared.resources(definitions):
+            return hit.value
+        return await self.list_resources(definitions if len(definitions) <= max_named else ())
+
+    async def create_resource(
+        self, name: str, node: str, *, diskless: bool, props: dict[str, str] | None = None
+    ) -> list[ApiCallRc]:
         resource: dict[str, Any] = {"node_name": node}
         if diskless:
             resource["flags"] = ["DRBD_DISKLESS"]
+        if props:
+            resource["props"] = props
         return await self._mutate(
             "POST", f"/v1/resource-definitions/{name}/resources/{node}", {"resource": resource}
         )
 
-    async def toggle_disk(self, name: str, node: str, *, diskful: bool) -> list[ApiCallRc]:
+    async def toggle_disk(
+        self, name: str, node: str, *, diskful: bool, pool: str | None = None
+    ) -> list[ApiCallRc]:
         # The path form is what every released controller and python-linstor understand.
         target = "diskful" if diskful else "diskless"
+        suffix = f"/{pool}" if pool else ""
         return await self._mutate(
-            "PUT", f"/v1/resource-definitions/{name}/resources/{node}/toggle-disk/{target}"
+            "PUT", f"/v1/resource-definitions/{name}/resources/{node}/toggle-disk/{target}{suffix}"
         )
+
+    async def modify_resource(
+        self, name: str, node: str, *, override_props: dict[str, str], delete_props: Sequence[str] = ()
+    ) -> list[ApiCallRc]:
+        body: dict[str, Any] = {"override_props": override_props}
+        if delete_props:
+            body["delete_props"] = list(delete_props)
+        return await self._mutate("PUT", f"/v1/resource-definitions/{name}/resources/{node}", body)
 
     async def autoplace(self, name: str, select_filter: dict[str, Any] | None = None) -> list[ApiCallRc]:
         return await self._mutate(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -16,10 +17,12 @@ from stratum.clients.maas.auth import Signer
 from stratum.clients.maas.cache import MaasSharedReads, Query
 from stratum.clients.maas.config import MaasConfig
 from stratum.clients.maas.errors import MaasNotFound, error_from_response
-from stratum.clients.maas.models import BlockDevice, Machine, Raid
+from stratum.clients.maas.models import BlockDevice, Machine, Partition, Raid, Tag
 from stratum.clients.observe import RequestObserver, ignore_request
+from stratum.clients.recording import PlannedRequest, Recorder, recorder_for
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 from stratum.clients.shared import guard_write
+from stratum.clients.tlsfiles import RotatingTransport, ca_files
 
 BACKEND = Backend.MAAS
 Field = tuple[str, str | int]
@@ -68,13 +71,14 @@ class MaasClient:
         self.observer = observer
         self._signer = Signer(config.api_key)
         self.shared = MaasSharedReads()
+        limits = httpx.Limits(
+            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+        )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-            ),
             headers={"Accept": "application/json,*/*;q=0.9"},
-            transport=transport,
+            # A replaced MAAS_CA_CERT is used for new connections without a restart.
+            transport=transport or RotatingTransport(ca_files(config.ca_cert), limits=limits),
         )
 
     async def close(self) -> None:
@@ -93,6 +97,8 @@ class MaasClient:
     ) -> Any:
         """The decoded answer (JSON, text, or None for 204). MaasError subclasses for refusals,
         BackendUnavailable when MAAS does not answer or keeps failing with 5xx."""
+        if (recorder := recorder_for(method)) is not None:
+            return await self._plan(recorder, method, path, op, form)
         url = self.root + path
         params: Query = tuple(([("op", op)] if op else []) + list(query))
         if method == "GET":
@@ -134,6 +140,27 @@ class MaasClient:
 
         return await send_with_retries(self.retry, BACKEND, method, send, wording)
 
+    async def _plan(
+        self, recorder: Recorder, method: str, path: str, op: str | None, form: Form | None
+    ) -> Any:
+        """Plan mode (stratum.clients.recording): record the change instead of sending it.
+        MAAS answers a change with the object as it is afterwards; the object as it is now
+        stands in for it. A create (a POST without `op`) has no object yet and later steps would
+        read it, so the pass stops there."""
+        target = f"{path}?op={op}" if op else path
+        planned = PlannedRequest(BACKEND.label, method, target, list(form or ()))
+        if method == "DELETE":
+            recorder.record(planned)
+            return None
+        if method == "POST" and op is None:
+            recorder.stop(planned)
+        before = await self._get_or_none(path)
+        planned = replace(planned, before=before)
+        if before is None:
+            recorder.stop(planned)
+        recorder.record(planned)
+        return before
+
     @property
     def _host(self) -> str:
         return urlsplit(self.root).netloc
@@ -153,9 +180,18 @@ class MaasClient:
     # ------------------------------------------------------------------------ machines
 
     async def list_machines(
-        self, *, hostname: str | None = None, system_ids: Sequence[str] = ()
+        self,
+        *,
+        hostname: str | None = None,
+        system_ids: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        pool: str | None = None,
+        zone: str | None = None,
     ) -> list[Machine]:
+        """GET machines/ with MAAS's own filters (api/machines.py, MachinesHandler.read through
+        maasserver/forms/filters.py): every tag must match; pool and zone by name."""
         query: list[Field] = ([("hostname", hostname)] if hostname else []) + _many("id", system_ids)
+        query += _many("tags", tags) + ([("pool", pool)] if pool else []) + ([("zone", zone)] if zone else [])
         return [Machine.model_validate(m) for m in await self.request("GET", "machines/", query=query)]
 
     async def get_machine(self, system_id: str) -> Machine | None:
@@ -200,6 +236,50 @@ class MaasClient:
 
     async def unmount_block_device(self, system_id: str, device: int) -> BlockDevice:
         return await self._device_op(system_id, device, "unmount")
+
+    # ------------------------------------------------------------------------ partitions
+
+    async def create_partition(
+        self, system_id: str, device: int, *, size: int | None = None, uuid: str | None = None
+    ) -> Partition:
+        """MAAS rounds `size` down to 4 MiB; without it the partition takes all free space."""
+        form: list[Field] = []
+        if size is not None:
+            form.append(("size", size))
+        if uuid:
+            form.append(("uuid", uuid))
+        return Partition.model_validate(
+            await self.request("POST", f"nodes/{system_id}/blockdevices/{device}/partitions/", form=form)
+        )
+
+    async def delete_partition(self, system_id: str, device: int, partition: int) -> bool:
+        """True when deleted, False when it was already gone. The detail path has no trailing
+        slash (MAAS's urls_api.py partition route)."""
+        try:
+            await self.request("DELETE", f"nodes/{system_id}/blockdevices/{device}/partition/{partition}")
+        except MaasNotFound:
+            return False
+        return True
+
+    # ------------------------------------------------------------------------ tags
+
+    async def get_tag(self, name: str) -> Tag | None:
+        data = await self._get_or_none(f"tags/{name}/")
+        return None if data is None else Tag.model_validate(data)
+
+    async def create_tag(self, name: str, *, comment: str = "") -> Tag:
+        form: list[Field] = [("name", name)]
+        if comment:
+            form.append(("comment", comment))
+        return Tag.model_validate(await self.request("POST", "tags/", form=form))
+
+    async def update_tag_nodes(
+        self, name: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """Add or remove machines (system ids) from a tag: `{"added": n, "removed": m}`."""
+        form: list[Field] = [*_many("add", add), *_many("remove", remove)]
+        result: dict[str, int] = await self.request("POST", f"tags/{name}/", op="update_nodes", form=form)
+        return result
 
     # ------------------------------------------------------------------------ RAIDs
 
