@@ -205,7 +205,7 @@ def register_kind(
             _pass(kind, call, reconcile),
             retry=0,
             raise_for_retry=False,
-            shared_reads=True,
+            shared_reads=interval,
         )
         if outcome.actions:  # the backend had drifted from the spec
             call.runtime.metrics.drift_corrected(kind.kind)
@@ -293,7 +293,7 @@ async def _run(
     retry: int,
     raise_for_retry: bool,
     deleting: bool = False,
-    shared_reads: bool = False,
+    shared_reads: float | None = None,
     wait_for_inputs: Callable[[Outcome], Awaitable[Pass | None]] | None = None,
 ) -> Outcome:
     metrics = call.runtime.metrics

@@ -56,14 +56,15 @@ async def run_pass(
     retry: int = 0,
     raise_for_retry: bool = True,
     deleting: bool = False,
-    shared_reads: bool = False,
+    shared_reads: float | None = None,
     wait_for_inputs: Callable[[Outcome], Awaitable[Pass | None]] | None = None,
 ) -> Outcome:
     """One serialized pass. With `raise_for_retry` (change handlers) a pass that is not done
     raises kopf.TemporaryError so kopf retries with backoff; the drift timer only records.
-    With `shared_reads` (the drift timer) the backend reads may come from other drift passes'
-    (stratum.clients.shared). A pass that waits for another object is given to
-    `wait_for_inputs`, which may return a pass to run at once instead of reporting the wait."""
+    With `shared_reads` (the drift timer's interval) the backend reads may come from other
+    drift passes' of at most that age (stratum.clients.shared). A pass that waits for another
+    object is given to `wait_for_inputs`, which may return a pass to run at once instead of
+    reporting the wait."""
     uid = body.metadata.uid or body.metadata.name or ""
 
     def ran_fresh() -> None:
@@ -73,7 +74,7 @@ async def run_pass(
         started = time.monotonic()
         failed: Exception | None = None
         async with runtime.lock(uid), runtime.backend_slots:
-            reads = drift_reads(runtime, uid) if shared_reads else None
+            reads = None if shared_reads is None else drift_reads(runtime, uid, shared_reads)
             try:
                 outcome = await run_reading(run, reads, ran_fresh)
             except Exception as exc:  # every failure becomes a condition, never a silent loop
@@ -118,12 +119,12 @@ async def run_pass(
     raise kopf.TemporaryError(f"{outcome.reason}: {outcome.message}", delay=delay)
 
 
-def drift_reads(runtime: Runtime, uid: str) -> SharedReads:
-    settings = runtime.settings
+def drift_reads(runtime: Runtime, uid: str, interval: float) -> SharedReads:
+    """Shared data at most one timer interval old, never older than the object's last fresh pass."""
     return SharedReads(
-        max_age=settings.drift_interval,
+        max_age=interval,
         not_before=runtime.fresh_passes.get(uid, float("-inf")),
-        refresh_budget=settings.shared_refresh_budget,
+        refresh_budget=runtime.settings.shared_refresh_budget,
     )
 
 

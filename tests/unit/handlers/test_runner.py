@@ -269,7 +269,7 @@ async def test_one_event_per_state_change_not_per_action() -> None:
 
 
 async def test_a_drift_pass_reads_shared_data_and_one_about_to_write_runs_again_on_fresh_reads() -> None:
-    rt = runtime(drift_interval=30)
+    rt = runtime()
     rt.fresh_passes["uid-obj"] = 12.5
     seen: list[SharedReads | None] = []
 
@@ -290,7 +290,7 @@ async def test_a_drift_pass_reads_shared_data_and_one_about_to_write_runs_again_
         generation=1,
         run=drift,
         raise_for_retry=False,
-        shared_reads=True,
+        shared_reads=30,
     )
     assert outcome.actions == ["corrected drift"]
     first, second = seen
