@@ -299,3 +299,25 @@ def test_a_listing_is_kept_as_row_texts_by_name() -> None:
     assert list(json_rows(" [ ] ")) == []
     with pytest.raises(ValueError):
         list(json_rows('{"name": "R1"}'))
+
+
+async def test_a_groups_progress_reads_its_resources_from_the_shared_lists() -> None:
+    log: Counter[str] = Counter()
+    async with linstor(log) as client:
+        with reading_shared(SharedReads(max_age=60)):
+            every = await client.list_resource_definitions(with_volume_definitions=False)
+            again = await client.list_resource_definitions()
+            # More names than a query may carry: fresh, every resource; shared, just these.
+            found = await client.list_resources_of(["r1", "R2"], max_named=1)
+        assert sorted(rd.name for rd in every) == [f"R{i}" for i in range(5)]
+        assert [rd.name for rd in again] == [rd.name for rd in every]
+        assert sorted((r.name, r.node_name) for r in found) == [
+            ("R1", "n1"),
+            ("R1", "n2"),
+            ("R2", "n1"),
+            ("R2", "n2"),
+        ]
+        assert log["GET /v1/resource-definitions"] == 1 and log["GET /v1/view/resources"] == 1
+        log.clear()
+        assert len(await client.list_resources_of(["r1", "r2"], max_named=1)) == 10  # fresh: all
+        assert log["GET /v1/view/resources"] == 1
