@@ -21,9 +21,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar, cast
 
-from stratum.clients.errors import Backend, BackendError
+from stratum.clients.errors import Backend, BackendRefused
 
 T = TypeVar("T")
+FAILURE_HOLD = 5.0
+"""Seconds a failed shared fetch is answered with its error: passes queued behind it fail at once
+instead of each trying (and retrying) the unavailable backend in turn."""
 K = TypeVar("K", bound=Hashable)
 Clock = Callable[[], float]
 
@@ -79,16 +82,25 @@ class SharedValue(Generic[T]):
     clock: Clock = time.monotonic
     _value: T | None = None
     _fetched_at: float = float("-inf")
+    _failed: tuple[float, Exception] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def get(self, reads: SharedReads) -> T | None:
         """The shared answer, fetched again when it is too old; None when it is older than the
-        pass's own object's last fresh pass (the caller then reads for itself)."""
+        pass's own object's last fresh pass (the caller then reads for itself). A failed fetch
+        raises its error again for a few seconds."""
         async with self._lock:
+            if self._failed is not None and self.clock() - self._failed[0] < min(FAILURE_HOLD, reads.max_age):
+                raise self._failed[1]
             if self.clock() - self._fetched_at >= reads.max_age:
                 self._value = None  # let the old answer go before the new one arrives
                 started = self.clock()
-                self._value = await self.fetch()
+                try:
+                    self._value = await self.fetch()
+                except Exception as exc:
+                    self._failed = (self.clock(), exc)
+                    raise
+                self._failed = None
                 self._fetched_at = started
         if self._fetched_at < reads.not_before:
             return None
@@ -98,7 +110,7 @@ class SharedValue(Generic[T]):
 @dataclass
 class _Entry(Generic[T]):
     value: T
-    error: BackendError | None
+    error: BackendRefused | None
     fetched_at: float
     fingerprint: Hashable
 
@@ -109,8 +121,9 @@ class SharedEntries(Generic[K, T]):
     younger than `max_age` and its `fingerprint` (what the answer depends on, e.g. the group's
     select filter and the storage pools' free space) is unchanged; a stale entry is refreshed
     only while this window's `refresh_budget` lasts, else served as it is, so these reads stay
-    a constant number per interval at any object count. A refused read (BackendError) is kept
-    and raised again like an answer."""
+    a constant number per interval at any object count. A refused read (BackendRefused, e.g. no
+    pool can hold a volume) is kept and raised again like an answer; an unavailable backend is
+    not kept."""
 
     clock: Clock = time.monotonic
     _entries: dict[K, _Entry[T]] = field(default_factory=dict)
@@ -128,7 +141,7 @@ class SharedEntries(Generic[K, T]):
                 return self._answer(entry)
         try:
             entry = _Entry(await fetch(), None, now, fingerprint)
-        except BackendError as exc:
+        except BackendRefused as exc:
             entry = _Entry(cast(T, None), exc, now, fingerprint)
         self._entries[key] = entry
         return self._answer(entry)

@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from stratum.clients.errors import Backend, BackendNotFound
+from stratum.clients.errors import Backend, BackendNotFound, BackendUnavailable
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.linstor.cache import by_name, json_rows
 from stratum.clients.maas import ApiKey, MaasClient, MaasConfig
 from stratum.clients.retry import RetryPolicy
 from stratum.clients.shared import (
+    FAILURE_HOLD,
     SharedEntries,
     SharedReads,
     SharedReadWrite,
@@ -78,19 +79,24 @@ async def test_data_older_than_the_objects_last_fresh_pass_is_not_used() -> None
     assert len(calls) == 1
 
 
-async def test_a_failed_fetch_is_not_kept() -> None:
-    attempts: list[int] = []
+async def test_a_failed_fetch_fails_the_passes_behind_it_at_once_then_is_tried_again() -> None:
+    clock, attempts = Clock(), list[int]()
 
     async def flaky() -> list[str]:
         attempts.append(1)
+        await asyncio.sleep(0)
         if len(attempts) == 1:
             raise RuntimeError("down")
         return ["a"]
 
-    value = SharedValue(flaky)
-    with pytest.raises(RuntimeError):
-        await value.get(SharedReads(max_age=60))
-    assert await value.get(SharedReads(max_age=60)) == ["a"]
+    value = SharedValue(flaky, clock)
+    reads = SharedReads(max_age=60)
+    failed = await asyncio.gather(*(value.get(reads) for _ in range(10)), return_exceptions=True)
+    assert all(isinstance(f, RuntimeError) for f in failed)
+    assert len(attempts) == 1  # the queued passes did not each try the backend
+    clock.now += FAILURE_HOLD
+    assert await value.get(reads) == ["a"]
+    assert len(attempts) == 2
 
 
 # ----------------------------------------------------------------------------- SharedEntries
@@ -138,6 +144,22 @@ async def test_a_refused_read_is_kept_and_raised_again() -> None:
         with pytest.raises(BackendNotFound):
             await entries.get("g", "f", refused, reads)
     assert len(calls) == 1
+
+
+async def test_an_unavailable_backend_is_not_kept_as_an_answer() -> None:
+    calls: list[int] = []
+
+    async def down() -> int:
+        calls.append(1)
+        raise BackendUnavailable(Backend.LINSTOR, "no controller answered")
+
+    entries: SharedEntries[str, int] = SharedEntries()
+    reads = SharedReads(max_age=60)
+    for _ in range(2):
+        with pytest.raises(BackendUnavailable):
+            await entries.get("g", "f", down, reads)
+    assert len(calls) == 2
+    assert await entries.get("g", "f", counting(7, calls), reads) == 7  # back: asked again
 
 
 # ----------------------------------------------------------------------------- pass rules
