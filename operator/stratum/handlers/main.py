@@ -14,7 +14,7 @@ from typing import Any
 
 import kopf
 
-from stratum.handlers import linstor, maas
+from stratum.handlers import linstor, linstor_backup, maas
 from stratum.handlers.backends import open_clients
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import register_startup
@@ -32,6 +32,7 @@ def build_registry(
     registry = registry or kopf.get_default_registry()
     register_startup(settings, registry)
     linstor.register(settings, registry)
+    linstor_backup.register(settings, registry)
     maas.register(settings, registry)
     return registry
 

@@ -54,6 +54,8 @@ class OperatorSettings:
     """How often every object is re-checked against its backend (`--drift-interval`)."""
     drift_idle: float = 5.0
     """The drift timer waits this long after the last change of an object."""
+    schedule_tick: float = 1.0
+    """How often each SnapshotSchedule checks whether a slot is due (a check costs no API call)."""
     workers: int = 20
     """Reconcile passes talking to the backends at once (`--workers`)."""
     delays: RetryDelays = field(default_factory=RetryDelays)

@@ -23,24 +23,32 @@ def registered(settings: OperatorSettings) -> kopf.OperatorRegistry:
     return build_registry(settings, kopf.OperatorRegistry())
 
 
+# The schedule has no backend object to drift: its clock timer runs a pass when a slot is due.
+DRIFTING = [k for k in crds.KINDS if k is not crds.SNAPSHOT_SCHEDULE]
+CLOCK = "snapshotschedule_clock"
+
+
 def test_timers_take_their_interval_from_the_settings() -> None:
-    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0))
-    timers = list(registry._spawning.get_all_handlers())
-    assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in crds.KINDS)
+    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0, schedule_tick=0.5))
+    timers = [t for t in registry._spawning.get_all_handlers() if t.id != CLOCK]
+    assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in DRIFTING)
     assert {(t.interval, t.initial_delay, t.idle) for t in timers} == {(7.5, 7.5, 1.0)}
+    (clock,) = [t for t in registry._spawning.get_all_handlers() if t.id == CLOCK]
+    assert clock.interval == 0.5
     assert sorted(t.id for t in registered(OperatorSettings())._spawning.get_all_handlers()) == sorted(
-        t.id for t in timers
+        [t.id for t in timers] + [CLOCK]
     )
-    assert {t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()} == {60.0}
+    assert {t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()} == {60.0, 1.0}
 
 
 def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finalizer() -> None:
     registry = registered(OperatorSettings())
     ids = [h.id for h in registry._changing.get_all_handlers()]
-    for kind in crds.KINDS:
+    for kind in DRIFTING:
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
-    assert len(registry._indexing.get_all_handlers()) == 3  # group, resource, snapshot indexes
+    # group, resource, snapshot, remote, backup indexes
+    assert len(registry._indexing.get_all_handlers()) == 5
     assert [h.id for h in registry._activities.get_all_handlers()] == ["register_startup.<locals>.configure"]
 
 

@@ -9,6 +9,7 @@ import random
 import pytest
 
 from stratum.reconcile.linstor.schedule import (
+    FIELDS,
     Child,
     Cron,
     Every,
@@ -20,7 +21,6 @@ from stratum.reconcile.linstor.schedule import (
     retention_plan,
     slot_epoch,
 )
-from stratum.reconcile.linstor.schedule import _FIELDS as FIELDS
 
 UTC = dt.UTC
 

@@ -11,6 +11,7 @@ from stratum.clients.linstor import LinstorClient, LinstorError
 from stratum.clients.linstor import apicallrc as rc
 from stratum.clients.linstor.models import Resource, ResourceDefinition
 from stratum.reconcile import reasons
+from stratum.reconcile.linstor import backuprestore
 from stratum.reconcile.linstor.ownership import (
     MANAGED_PROP,
     OWNER_PROP,
@@ -157,6 +158,7 @@ class ResourceInputs:
     restore_snapshot: SnapshotRef | None = None
     rollback_snapshot: SnapshotRef | None = None
     last_rollback: RollbackStatus | None = None
+    restore_backup: backuprestore.BackupRef | None = None
 
 
 async def _create(client: LinstorClient, spec: ResourceSpec, inp: ResourceInputs, rsc: str) -> Outcome | None:
@@ -170,6 +172,12 @@ async def _create(client: LinstorClient, spec: ResourceSpec, inp: ResourceInputs
             ResourceStatus(linstor_name=rsc),
         )
     props = {**desired_props(spec), **marker_props(inp.uid, desired_props(spec))}
+    if spec.restore_from is not None and spec.restore_from.backup is not None:
+        waiting = backuprestore.not_ready(spec, inp.restore_backup)
+        if waiting is not None:
+            return waiting
+        await client.create_resource_definition(rsc, group=group.linstor_name, props=props)
+        return None
     if spec.restore_from is not None:
         snap = inp.restore_snapshot
         if snap is None or not snap.ready or not snap.resource_linstor_name:
@@ -244,7 +252,19 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
 
     resources = await client.list_resources([rsc])
     if spec.restore_from is not None and RESTORED_PROP not in rd.props:
-        waiting = await _restore(client, spec, inp, rd=rd, resources=resources, actions=actions)
+        if spec.restore_from.backup is not None:
+            waiting = await backuprestore.restore(
+                client,
+                spec,
+                inp.restore_backup,
+                rd=rd,
+                resources=resources,
+                group=inp.group.linstor_name if inp.group else "",
+                marker=RESTORED_PROP,
+                actions=actions,
+            )
+        else:
+            waiting = await _restore(client, spec, inp, rd=rd, resources=resources, actions=actions)
         if waiting is not None:
             return waiting
         rd = await client.get_resource_definition(rsc) or rd

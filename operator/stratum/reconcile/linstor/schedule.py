@@ -53,7 +53,7 @@ class Field:
     name_base: int = 0
 
 
-_FIELDS = (
+FIELDS = (
     Field("minute", 0, 59),
     Field("hour", 0, 23),
     Field("day-of-month", 1, 31),
@@ -121,7 +121,7 @@ class Cron:
                 f"a cron schedule has 5 fields (minute hour day month weekday), got {len(parts)}"
             )
         minutes, hours, days, months, weekdays = (
-            parse_field(p, f) for p, f in zip(parts, _FIELDS, strict=True)
+            parse_field(p, f) for p, f in zip(parts, FIELDS, strict=True)
         )
         return cls(
             minutes=minutes,

@@ -1,0 +1,196 @@
+"""SnapshotSchedule, Remote and Backup: indexes for cross-references, the Remote and Backup
+reconciles, and the schedule's clock (a short kopf timer that runs a pass only when a slot is
+due, the spec changed, or the periodic re-check is due)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+import kopf
+
+from stratum.api.crds import BACKUP, REMOTE, SNAPSHOT_SCHEDULE
+from stratum.api.linstor_backup import BackupSpec, BackupStatus, RemoteSpec, SnapshotScheduleSpec
+from stratum.clients.errors import Backend
+from stratum.clients.kube import KubeConnection
+from stratum.clients.kubeobjects import KubeObjects
+from stratum.clients.linstor import LinstorClient
+from stratum.handlers.conditions import is_ready
+from stratum.handlers.linstor import BACKEND, CLIENT
+from stratum.handlers.registration import Call, Pass, register_kind, resource_of
+from stratum.handlers.runner import run_pass
+from stratum.handlers.runtime import ClientKey
+from stratum.handlers.settings import OperatorSettings
+from stratum.reconcile.linstor import backup, remote, snapshotschedule
+from stratum.reconcile.linstor.backup import BackupInputs, RemoteRef
+from stratum.reconcile.linstor.backuprestore import BackupRef
+from stratum.reconcile.linstor.refs import ResourceRef, SnapshotRef
+from stratum.reconcile.linstor.schedule import ScheduleError, parse_schedule
+
+KUBE = ClientKey("kube", KubeObjects)
+log = logging.getLogger("stratum")
+
+
+def open_kube(settings: OperatorSettings) -> KubeObjects | None:
+    """The operator's own Kubernetes connection (kubeconfig or service account), or None."""
+    try:
+        return KubeObjects(KubeConnection.load(), timeout=settings.request_timeout)
+    except (RuntimeError, OSError) as exc:
+        log.warning("no Kubernetes connection for schedules and remotes: %s", exc)
+        return None
+
+
+def linstor_client(call: Call) -> LinstorClient:
+    client = call.client(CLIENT)
+    if client is None:
+        raise RuntimeError("the LINSTOR client was not opened")
+    return client
+
+
+def _kube(call: Call) -> KubeObjects:
+    client = call.client(KUBE)
+    if client is None:
+        raise RuntimeError("the Kubernetes object client was not opened")
+    return client
+
+
+# ------------------------------------------------------------------------------- indexes
+
+
+def remote_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, RemoteRef]:
+    return {
+        name: RemoteRef(
+            linstor_name=status.get("linstorName") or spec.get("linstorName") or name, ready=is_ready(status)
+        )
+    }
+
+
+def backup_index(name: str, status: kopf.Status, **_: Any) -> dict[str, BackupRef]:
+    return {
+        name: BackupRef(
+            remote_linstor_name=status.get("remoteLinstorName"), id=status.get("id"), ready=is_ready(status)
+        )
+    }
+
+
+# ------------------------------------------------------------------------------- Remote
+
+
+def _remote_recorded(call: Call) -> remote.Recorded:
+    return remote.Recorded(call.status.get("linstorName"), call.status.get("credentialsVersion"))
+
+
+def _remote_pass(call: Call) -> Pass:
+    spec = RemoteSpec.model_validate(dict(call.spec))
+    return lambda: remote.reconcile(
+        linstor_client(call), _kube(call), call.name, spec, _remote_recorded(call)
+    )
+
+
+def _remote_finalize(call: Call) -> Pass:
+    spec = RemoteSpec.model_validate(dict(call.spec))
+    return lambda: remote.finalize(linstor_client(call), call.name, spec, _remote_recorded(call))
+
+
+# ------------------------------------------------------------------------------- Backup
+
+
+_STATUS_KEYS = {info.alias or name for name, info in BackupStatus.model_fields.items()}
+
+
+def _backup_recorded(call: Call) -> BackupStatus:
+    return BackupStatus.model_validate({k: v for k, v in call.status.items() if k in _STATUS_KEYS})
+
+
+def _backup_pass(call: Call) -> Pass:
+    spec = BackupSpec.model_validate(dict(call.spec))
+    inputs = BackupInputs(
+        name=call.name,
+        uid=call.uid,
+        remote=call.index("remote_index", spec.remote, RemoteRef),
+        resource=call.index("resource_index", spec.resource, ResourceRef) if spec.resource else None,
+        snapshot=call.index("snapshot_index", spec.snapshot, SnapshotRef) if spec.snapshot else None,
+        recorded=_backup_recorded(call),
+    )
+    return lambda: backup.reconcile(linstor_client(call), spec, inputs)
+
+
+def _backup_finalize(call: Call) -> Pass:
+    spec = BackupSpec.model_validate(dict(call.spec))
+    recorded = _backup_recorded(call)
+    return lambda: backup.finalize(linstor_client(call), spec, recorded)
+
+
+# ------------------------------------------------------------------------------- SnapshotSchedule
+
+CHECKED = "schedule_checked"
+
+
+def _pass_needed(
+    body: kopf.Body, spec: SnapshotScheduleSpec, memo: kopf.Memo, settings: OperatorSettings
+) -> bool:
+    status = body.get("status") or {}
+    if status.get("observedGeneration") != body.metadata.get("generation"):
+        return True
+    if time.monotonic() - memo.get(CHECKED, 0.0) >= settings.drift_interval:
+        return True
+    try:
+        schedule = parse_schedule(spec.schedule)
+    except ScheduleError:
+        return False  # reported on the pass of this generation
+    obj = snapshotschedule.schedule_object(body)
+    return snapshotschedule.slot_to_run(schedule, spec, obj, dt.datetime.now(dt.UTC)) is not None
+
+
+async def on_schedule_tick(
+    *,
+    body: kopf.Body,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    patch: kopf.Patch,
+    memo: kopf.Memo,
+    **kwargs: Any,
+) -> None:
+    parsed = SnapshotScheduleSpec.model_validate(dict(spec))
+    call = Call(body, spec, status, memo, kwargs)
+    if not _pass_needed(body, parsed, memo, call.runtime.settings):
+        return
+    memo[CHECKED] = time.monotonic()
+    obj = snapshotschedule.schedule_object(body)
+    await run_pass(
+        kind=SNAPSHOT_SCHEDULE.kind,
+        status_model=SNAPSHOT_SCHEDULE.status,
+        backend=Backend.KUBERNETES,
+        runtime=call.runtime,
+        body=body,
+        patch=patch,
+        status=status,
+        generation=body.metadata.get("generation"),
+        run=lambda: snapshotschedule.reconcile(_kube(call), obj, parsed, dt.datetime.now(dt.UTC)),
+        raise_for_retry=False,
+    )
+
+
+def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
+    kopf.index(*resource_of(REMOTE), registry=registry)(remote_index)
+    kopf.index(*resource_of(BACKUP), registry=registry)(backup_index)
+    for kind, reconcile, finalize in (
+        (REMOTE, _remote_pass, _remote_finalize),
+        (BACKUP, _backup_pass, _backup_finalize),
+    ):
+        register_kind(
+            kind,
+            backend=BACKEND,
+            reconcile=reconcile,
+            finalize=finalize,
+            settings=settings,
+            registry=registry,
+        )
+    kopf.timer(
+        *resource_of(SNAPSHOT_SCHEDULE),
+        id="snapshotschedule_clock",
+        interval=settings.schedule_tick,
+        registry=registry,
+    )(on_schedule_tick)
