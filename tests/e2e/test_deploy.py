@@ -167,22 +167,35 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     cluster = rules(kustomized, "ClusterRole")
     for rule in cluster + rules(kustomized, "Role"):
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
-        assert not {"delete", "deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
-        assert "secrets" not in rule["resources"], "credentials come from mounted Secrets, never the API"
-    grants = {
-        (g, r): set(rule["verbs"]) for rule in cluster for g in rule["apiGroups"] for r in rule["resources"]
-    }
+        assert not {"deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
+        # Only a SnapshotSchedule's children are ever deleted through the API.
+        assert "delete" not in rule["verbs"] or rule["resources"] == ["snapshots", "backups"]
+    assert all("secrets" not in rule["resources"] for rule in cluster), (
+        "Secrets only in the operator's namespace"
+    )
+    grants: dict[tuple[str, str], set[str]] = {}
+    for rule in cluster:
+        for g in rule["apiGroups"]:
+            for r in rule["resources"]:
+                grants.setdefault((g, r), set()).update(rule["verbs"])
     for group, plural in [
         ("linstor.stratum.dev", "resourcegroups"),
         ("linstor.stratum.dev", "resources"),
         ("linstor.stratum.dev", "snapshots"),
+        ("linstor.stratum.dev", "snapshotschedules"),
+        ("linstor.stratum.dev", "remotes"),
+        ("linstor.stratum.dev", "backups"),
         ("maas.stratum.dev", "machineraids"),
     ]:
-        assert grants[(group, plural)] == {"get", "list", "watch", "patch"}
+        created = {"create", "delete"} if plural in ("snapshots", "backups") else set()
+        assert grants[(group, plural)] == {"get", "list", "watch", "patch"} | created
         assert grants[(group, f"{plural}/status")] == {"patch"}
     assert grants[("apiextensions.k8s.io", "customresourcedefinitions")] == {"list", "watch"}
-    assert len(grants) == 9
-    assert rules(kustomized, "Role") == [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}]
+    assert len(grants) == 15
+    assert rules(kustomized, "Role") == [
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
+    ]
     sa = find(kustomized, "ServiceAccount")["metadata"]
     for binding in ("ClusterRoleBinding", "RoleBinding"):
         assert find(kustomized, binding)["subjects"] == [

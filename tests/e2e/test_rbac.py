@@ -265,14 +265,19 @@ def can_i(kube: Kube, *args: str) -> bool:
 
 
 def test_the_role_grants_exactly_what_the_operator_uses(sa_kube: Kube) -> None:
-    for plural in ("resourcegroups", "resources", "snapshots"):
+    # A SnapshotSchedule creates Snapshot and Backup objects and deletes those past `keep`.
+    created = ("snapshots", "backups")
+    for plural in ("resourcegroups", "resources", "snapshots", "snapshotschedules", "remotes", "backups"):
         res = f"{plural}.linstor.stratum.dev"
         assert all(can_i(sa_kube, verb, res) for verb in ("get", "list", "watch", "patch"))
         assert can_i(sa_kube, "patch", res, "--subresource=status")
-        assert not any(
-            can_i(sa_kube, verb, res) for verb in ("create", "update", "delete", "deletecollection")
-        )
+        assert not any(can_i(sa_kube, verb, res) for verb in ("update", "deletecollection"))
+        assert all(can_i(sa_kube, verb, res) == (plural in created) for verb in ("create", "delete"))
         assert not can_i(sa_kube, "update", res, "--subresource=status")
+    # A Remote's credentials: one Secret read by name in the operator's namespace, nothing else.
+    assert can_i(sa_kube, "get", "secrets", "-n", NS)
+    assert not any(can_i(sa_kube, verb, "secrets", "-n", NS) for verb in ("list", "watch", "create"))
+    assert not can_i(sa_kube, "get", "secrets", "-n", "default")
     assert can_i(sa_kube, "patch", "machineraids.maas.stratum.dev", "--subresource=status")
     assert not can_i(sa_kube, "create", "machineraids.maas.stratum.dev")
     assert can_i(sa_kube, "watch", "customresourcedefinitions")
