@@ -1,0 +1,229 @@
+"""Remote, Backup and `restoreFrom.backup` across two clusters sharing one real S3 bucket.
+
+Cluster A (a control plane, a LINSTOR simulator, an operator) ships a Backup; its objects are
+listed in the bucket with an independent S3 client; cluster B (its own control plane, simulator
+and operator) imports the backup by id and restores it into a Resource with the same volume sizes
+and the same data; a changed Secret reaches LINSTOR; deleting the Backup (Delete) empties the
+bucket of its objects."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from stratum.sim.linstor import LinstorSim
+from support.kube import ControlPlane, Kube
+from support.operator import OperatorProcess
+from support.s3 import S3Server, bucket_keys
+
+API = "linstor.stratum.dev/v1alpha1"
+REMOTES = "remotes.linstor.stratum.dev"
+BACKUPS = "backups.linstor.stratum.dev"
+RESOURCES = "resources.linstor.stratum.dev"
+NS = "stratum-system"
+GIB_KIB = 1024 * 1024
+
+
+def seed() -> dict[str, Any]:
+    return {
+        "version": "1.33.2",
+        "masterPassphrase": "e2e-passphrase",  # LINSTOR keeps remote keys encrypted with it
+        "nodes": [
+            {
+                "name": n,
+                "storagePools": [{"name": "thin", "provider": "LVM_THIN", "capacityKib": 100 * GIB_KIB}],
+            }
+            for n in ("n1", "n2", "n3")
+        ],
+    }
+
+
+@dataclass
+class Cluster:
+    kube: Kube
+    sim: LinstorSim
+    operator: OperatorProcess
+
+
+@pytest.fixture(scope="module")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    server = S3Server.start(Path(tmp_path_factory.mktemp("s3")))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def bucket(s3_server: S3Server) -> str:
+    name = f"dr-{uuid.uuid4().hex[:10]}"
+    s3_server.client().create_bucket(Bucket=name)
+    return name
+
+
+def start_cluster(name: str, tmp: pytest.TempPathFactory, s3: S3Server, bucket: str) -> Iterator[Cluster]:
+    plane = ControlPlane.start(Path(tmp.mktemp(f"{name}-plane")))
+    try:
+        plane.install_crds()
+        with LinstorSim(seed=seed()) as sim:
+            httpx.post(f"{sim.url}/_sim/backup", json={"shipSeconds": 0.5}, timeout=10).raise_for_status()
+            proc = OperatorProcess(
+                plane.kube.kubeconfig,
+                Path(tmp.mktemp(f"{name}-operator")),
+                {"LS_CONTROLLERS": sim.controller_uri},
+                args=("--drift-interval", "3"),
+            )
+            proc.start()
+            try:
+                kube = plane.kube
+                kube.run("create", "namespace", NS)
+                kube.apply(
+                    [
+                        secret(s3.access_key, s3.secret_key),
+                        remote(s3, bucket),
+                        {
+                            "apiVersion": API,
+                            "kind": "ResourceGroup",
+                            "metadata": {"name": "dr-rg"},
+                            "spec": {"placement": {"placeCount": 2, "storagePools": ["thin"]}},
+                        },
+                    ]
+                )
+                yield Cluster(kube, sim, proc)
+            finally:
+                proc.stop()
+    finally:
+        plane.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster_a(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server, bucket: str
+) -> Iterator[Cluster]:
+    yield from start_cluster("a", tmp_path_factory, s3_server, bucket)
+
+
+@pytest.fixture(scope="module")
+def cluster_b(
+    tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server, bucket: str
+) -> Iterator[Cluster]:
+    yield from start_cluster("b", tmp_path_factory, s3_server, bucket)
+
+
+def secret(access_key: str, secret_key: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s3-keys", "namespace": NS},
+        "data": {
+            "accessKey": base64.b64encode(access_key.encode()).decode(),
+            "secretKey": base64.b64encode(secret_key.encode()).decode(),
+        },
+    }
+
+
+def remote(s3: S3Server, bucket: str) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "Remote",
+        "metadata": {"name": "offsite"},
+        "spec": {
+            "s3": {"endpoint": s3.endpoint, "bucket": bucket, "region": s3.region, "usePathStyle": True},
+            "credentialsSecretRef": {"name": "s3-keys", "namespace": NS},
+        },
+    }
+
+
+def resource(name: str, sizes: list[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "Resource",
+        "metadata": {"name": name},
+        "spec": {"resourceGroup": "dr-rg", "volumes": [{"size": s} for s in sizes], **extra},
+    }
+
+
+def backup(name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "Backup",
+        "metadata": {"name": name},
+        "spec": {"remote": "offsite", **spec},
+    }
+
+
+def digests(sim: LinstorSim, rsc: str) -> dict[str, str]:
+    answer = httpx.get(f"{sim.url}/_sim/volume-data", params={"resource": rsc}, timeout=10)
+    answer.raise_for_status()
+    return {nr: v["sha256"] for nr, v in answer.json()["volumes"].items()}
+
+
+def test_ship_restore_elsewhere_and_delete(
+    cluster_a: Cluster, cluster_b: Cluster, s3_server: S3Server, bucket: str
+) -> None:
+    a, b, s3 = cluster_a, cluster_b, s3_server.client()
+    started = time.monotonic()
+    a.kube.wait(REMOTES, "offsite", timeout="60s")
+    a.kube.apply(resource("db", ["1Gi", "3Gi"]))
+    a.kube.wait(RESOURCES, "db")
+
+    # Ship: the backup's objects are in the bucket, as any S3 client lists them.
+    a.kube.apply(backup("db-1", resource="db"))
+    a.kube.wait(BACKUPS, "db-1", timeout="90s")
+    shipped = a.kube.get(BACKUPS, "db-1")["status"]
+    assert shipped["phase"] == "Succeeded" and shipped["completedAt"]
+    assert shipped["volumes"] == [{"number": 0, "size": "1Gi"}, {"number": 1, "size": "3Gi"}]
+    keys = bucket_keys(s3, bucket)
+    assert f"{shipped['id']}.meta" in keys
+    assert len([k for k in keys if k.startswith("db_0000")]) == 2, keys
+    shipped_at = time.monotonic() - started
+
+    # Cluster B has the same Remote; it imports the backup by id and restores it.
+    b.kube.wait(REMOTES, "offsite", timeout="60s")
+    b.kube.apply(backup("db-from-a", **{"import": {"id": shipped["id"]}}))
+    b.kube.wait(BACKUPS, "db-from-a", timeout="60s")
+    imported = b.kube.get(BACKUPS, "db-from-a")["status"]
+    assert imported["phase"] == "Available" and imported["volumes"] == shipped["volumes"]
+    b.kube.apply(resource("db-copy", ["1Gi", "3Gi"], restoreFrom={"backup": "db-from-a"}))
+    b.kube.wait(RESOURCES, "db-copy", timeout="120s")
+    restored = b.kube.get(RESOURCES, "db-copy")["status"]
+    original = a.kube.get(RESOURCES, "db")["status"]
+    assert (
+        [v["size"] for v in restored["volumes"]] == [v["size"] for v in original["volumes"]] == ["1Gi", "3Gi"]
+    )
+    assert digests(b.sim, "db-copy") == digests(a.sim, "db")  # the same data, not only the sizes
+    assert len([r for r in restored["replicas"] if not r["diskless"]]) == 2  # placed up to placeCount
+    restored_at = time.monotonic() - started
+
+    # Deleting the import in B leaves the backup alone; deleting it in A (Delete) removes its objects.
+    b.kube.delete(BACKUPS, "db-from-a")
+    assert f"{shipped['id']}.meta" in bucket_keys(s3, bucket)
+    a.kube.delete(BACKUPS, "db-1")
+    assert [k for k in bucket_keys(s3, bucket) if k.startswith("db_")] == []
+    print(f"shipped in {shipped_at:.1f}s, restored in B by {restored_at:.1f}s")
+
+
+def test_a_changed_secret_reaches_linstor_and_never_status_or_logs(
+    cluster_a: Cluster, s3_server: S3Server
+) -> None:
+    a = cluster_a
+    a.kube.wait(REMOTES, "offsite", timeout="60s")
+    wrong = "wrong-" + uuid.uuid4().hex
+    a.kube.apply(secret(s3_server.access_key, wrong))
+    cond = a.kube.wait_for_reason(REMOTES, "offsite", "RemoteRefused", timeout=30)
+    assert "could not be reached" in cond["message"]
+    a.kube.apply(secret(s3_server.access_key, s3_server.secret_key))
+    a.kube.wait(REMOTES, "offsite", timeout="30s")
+    events = a.kube.run("get", "events", "-A", "-o", "json").stdout
+    everything = a.kube.run("get", "remotes.linstor.stratum.dev", "-o", "json").stdout + events
+    log = a.operator.log_path.read_text(errors="replace")
+    for value in (wrong, s3_server.secret_key):
+        assert value not in everything and value not in log
