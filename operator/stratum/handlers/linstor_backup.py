@@ -173,6 +173,31 @@ async def on_schedule_tick(
     )
 
 
+async def on_schedule_delete(
+    *,
+    body: kopf.Body,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    patch: kopf.Patch,
+    memo: kopf.Memo,
+    **kwargs: Any,
+) -> None:
+    call = Call(body, spec, status, memo, kwargs)
+    obj = snapshotschedule.schedule_object(body)
+    await run_pass(
+        kind=SNAPSHOT_SCHEDULE.kind,
+        status_model=SNAPSHOT_SCHEDULE.status,
+        backend=Backend.KUBERNETES,
+        runtime=call.runtime,
+        body=body,
+        patch=patch,
+        status=status,
+        generation=body.metadata.get("generation"),
+        run=lambda: snapshotschedule.finalize(_kube(call), obj),
+        deleting=True,
+    )
+
+
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
     kopf.index(*resource_of(REMOTE), registry=registry)(remote_index)
     kopf.index(*resource_of(BACKUP), registry=registry)(backup_index)
@@ -194,3 +219,6 @@ def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> Non
         interval=settings.schedule_tick,
         registry=registry,
     )(on_schedule_tick)
+    kopf.on.delete(*resource_of(SNAPSHOT_SCHEDULE), id="delete_snapshotschedule", registry=registry)(
+        on_schedule_delete
+    )

@@ -16,6 +16,7 @@ from stratum.clients.kubeobjects import Body
 from stratum.reconcile.linstor.snapshotschedule import (
     ScheduleObject,
     child_name,
+    finalize,
     label_selector,
     linstor_snapshot_name,
     reconcile,
@@ -237,3 +238,16 @@ def test_names_are_deterministic_and_valid() -> None:
         name = linstor_snapshot_name(schedule, slot)
         assert len(name) <= 48 and re.match(LINSTOR_NAME_PATTERN, name), name
     assert linstor_snapshot_name("k" * 63, slot) != linstor_snapshot_name("k" * 62 + "j", slot)
+
+
+async def test_deleting_the_schedule_deletes_its_own_objects_only() -> None:
+    objects = FakeObjects({"r1": {}})
+    await reconcile(objects, obj(), spec(backupTo="s3"), now("2026-12-01T08:00:11"))
+    orphan = {
+        "metadata": {"name": "orphaned", "labels": {"stratum.dev/schedule": "s", "stratum.dev/slot": "5"}},
+        "spec": {"resource": "r1"},
+    }
+    objects.store[("snapshots", "orphaned")] = orphan
+    outcome = await finalize(objects, obj())
+    assert outcome.ready
+    assert objects.names("snapshots") == ["orphaned"] and objects.names("backups") == []

@@ -273,3 +273,16 @@ def schedule_object(body: Any) -> ScheduleObject:
         last=parse_time(status.get("lastScheduleTime")),
         last_successful=parse_time(status.get("lastSuccessfulTime")),
     )
+
+
+async def finalize(objects: Objects, obj: ScheduleObject) -> Outcome:
+    """What the garbage collector does for owner references (clusters without one included): the
+    objects this schedule created go with it. Objects orphaned first (`--cascade=orphan`) no longer
+    carry its owner reference and stay."""
+    actions: list[str] = []
+    for plural in (BACKUPS, SNAPSHOTS):
+        listed = await objects.list(API_VERSION, plural, f"{SCHEDULE_LABEL}={obj.name}")
+        for child, _ in owned_children(listed, obj.uid):
+            if await objects.delete(API_VERSION, plural, child.name):
+                actions.append(f"deleted {plural[:-1].capitalize()} {child.name}")
+    return Outcome.done(f"deleted {len(actions)} objects of schedule {obj.name}", None, actions)
