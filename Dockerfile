@@ -20,7 +20,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
 WORKDIR /src
-COPY pyproject.toml constraints.txt ./
+COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY operator/ operator/
 
 # One step, so the test can run exactly this in a fresh venv. Bytecode is compiled here because

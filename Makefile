@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+# Python sources outside the package that ruff checks too (scripts without a .py suffix).
+PY_SOURCES := operator tests bench hack/demo hack/sync-crds hack/argocd-cm hack/s3server hack/tools
 
-.PHONY: all venv controlplane crds lint typecheck test unit integration e2e demo bench clean
+.PHONY: all venv controlplane s3server tools crds lint typecheck test unit integration e2e demo bench clean
 
 all: test
 
@@ -20,25 +22,32 @@ venv: $(STAMP)
 controlplane:
 	hack/controlplane build
 
+s3server:
+	hack/s3server build
+
+# Pinned Go tools the tests run (promtool for the alert rules), cached under ~/.cache/stratum/tools.
+tools:
+	hack/tools build promtool
+
 crds: venv
 	$(BIN)/stratum crds --out crds
 	hack/sync-crds
 
 lint: venv
-	$(BIN)/ruff check operator tests hack/demo hack/sync-crds hack/argocd-cm bench
-	$(BIN)/ruff format --check operator tests hack/demo hack/sync-crds hack/argocd-cm bench
+	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 	$(BIN)/lint-imports
 
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+unit: venv tools
 	$(BIN)/pytest -q tests/unit
 
-test: venv controlplane lint typecheck
+test: venv controlplane s3server tools lint typecheck
 	$(BIN)/pytest -q tests
 
-demo: venv controlplane
+demo: venv controlplane s3server
 	$(BIN)/python hack/demo $(ARGS)
 
 bench: venv controlplane

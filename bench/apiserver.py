@@ -7,7 +7,10 @@ import base64
 import json
 import re
 import tempfile
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +43,8 @@ BY_KIND = {k.kind: k for k in KINDS}
 _SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 # The verbs as apiserver_request_total labels them (a create is POST, an update PUT).
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+RETRY_SECONDS = 60.0
 WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"})
 READ_VERBS = frozenset({"GET", "LIST", "WATCH"})
 
@@ -61,38 +66,72 @@ class ApiServer:
         )
         # Requests this script made to the Stratum kinds, by verb, to subtract from the server's counts.
         self.own: Counter[str] = Counter()
+        self._own_lock = threading.Lock()  # create_all counts from several threads
 
     def close(self) -> None:
         self.http.close()
         Path(self._ca.name).unlink(missing_ok=True)
 
-    def list(self, kind: Kind) -> list[dict[str, Any]]:
-        response = self.list_response(kind)
+    def _count(self, verb: str) -> None:
+        with self._own_lock:
+            self.own[verb] += 1
+
+    def _send(
+        self, verb: str, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> tuple[httpx.Response, int]:
+        """One of this script's requests, counted as the server counts it, and sent again while the
+        server answers 429 or 5xx (a loaded API server sheds load with 429, and right after the
+        CRDs are installed it may still answer "storage is (re)initializing"): a benchmark must
+        not die of the load it creates. Returns the last answer and the number of attempts."""
+        deadline = time.monotonic() + RETRY_SECONDS
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self.http.request(method, path, json=body)
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+            else:
+                self._count(verb)
+                if response.status_code not in RETRY_STATUS or time.monotonic() > deadline:
+                    return response, attempt
+            time.sleep(min(2.0, 0.2 * attempt))
+
+    def list_objects(self, kind: Kind) -> list[dict[str, Any]]:
+        response, _ = self._send("LIST", "GET", kind.path)
         response.raise_for_status()
         items: list[dict[str, Any]] = response.json()["items"]
         return items
 
     def list_response(self, kind: Kind) -> httpx.Response:
-        self.own["LIST"] += 1
+        """One LIST as the server answers it (for waiting until it answers 200)."""
+        self._count("LIST")
         return self.http.get(kind.path)
 
-    def create_all(self, objects: list[dict[str, Any]], workers: int = 8) -> None:
-        """POST every object, a few at a time (as `kubectl apply` of a big file would, but faster)."""
+    def create_all(
+        self,
+        objects: list[dict[str, Any]],
+        workers: int = 8,
+        on_created: Callable[[int], None] | None = None,
+    ) -> None:
+        """POST every object, a few at a time (as `kubectl apply` of a big file would, but faster);
+        `on_created` gets the running count."""
 
         def create(obj: dict[str, Any]) -> None:
-            response = self.http.post(BY_KIND[obj["kind"]].path, json=obj)
-            if response.status_code != 201:
-                raise RuntimeError(
-                    f"creating {obj['metadata']['name']}: {response.status_code} {response.text}"
-                )
+            response, attempts = self._send("POST", "POST", BY_KIND[obj["kind"]].path, obj)
+            # 409 after a retry: an earlier attempt that answered 5xx was committed after all.
+            if response.status_code == 201 or (response.status_code == 409 and attempts > 1):
+                return
+            raise RuntimeError(f"creating {obj['metadata']['name']}: {response.status_code} {response.text}")
 
-        self.own["POST"] += len(objects)
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(create, objects))
+            for created, _ in enumerate(pool.map(create, objects), start=1):
+                if on_created is not None:
+                    on_created(created)
 
     def delete_all(self, kind: Kind) -> None:
-        self.own["DELETECOLLECTION"] += 1
-        self.http.delete(kind.path).raise_for_status()
+        self._send("DELETECOLLECTION", "DELETE", kind.path)[0].raise_for_status()
 
     def request_counts(self) -> Counter[str]:
         """apiserver_request_total for the Stratum kinds (`kinds:VERB`) and Events (`events:VERB`)."""

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import verify, workload
-from bench.lifecycle import Counters, delete_all, expected_keys, per_object
+from bench.console import console
+from bench.lifecycle import Counters, create_all, delete_all, expected_keys, per_object
 from bench.probes import ProcessUsage
 from bench.readiness import Progress, Readiness
 from bench.sizes import Size
@@ -67,6 +68,7 @@ class Disruptions:
             sim.faults(down=down)
 
     def _record(self, what: str, progress: Progress) -> None:
+        console.log(f"faults: {what} at {progress.ready}/{progress.expected} Ready")
         self.readiness.mark()
         self.events.append(
             {
@@ -94,7 +96,7 @@ def run(size: Size, workdir: Path, tuning: Tuning | None = None) -> dict[str, An
         keys = expected_keys(objects)
         readiness = Readiness(started=time.time())
         disruptions = Disruptions(stack, size, usage, readiness)
-        stack.api.create_all(objects)
+        create_all(stack, objects, "faults", readiness.started)
         stack.ensure_reconciling()
 
         # (1) Under faults: until every object was Ready once since the last disruption.
@@ -107,25 +109,35 @@ def run(size: Size, workdir: Path, tuning: Tuning | None = None) -> dict[str, An
             missing = readiness.not_ready(keys)
             if not missing and all_at_once is None:
                 all_at_once = time.time() - readiness.started
-            disruptions.step(Progress(len(keys), len(keys) - len(missing), time.time() - readiness.started))
+            progress = Progress(len(keys), len(keys) - len(missing), time.time() - readiness.started)
+            console.progress("faults", progress.ready, progress.expected, progress.elapsed)
+            disruptions.step(progress)
             if disruptions.done and all(k in readiness.ready_after_marker for k in keys):
                 converged_at = max(readiness.ready_after_marker[k] for k in keys) - readiness.started
                 break
-            time.sleep(1)
+            time.sleep(size.poll_interval)
+        console.finish()
         requests = counters.since(stack)
         flaps = readiness.flaps
 
         # (2) Errors off: everything must end Ready, all at once.
         _errors(stack, size, False)
         recovery_started = time.time()
-        ends_ready = readiness.wait(stack.api, keys, timeout=2 * size.drift_interval + 120)
+        ends_ready = readiness.wait(
+            stack.api,
+            keys,
+            timeout=size.recovery_timeout,
+            interval=size.poll_interval,
+            on_poll=lambda p: console.progress("faults off", p.ready, p.expected, p.elapsed),
+        )
+        console.finish()
         recovered = round(time.time() - recovery_started, 1)
         not_ready = readiness.not_ready(keys)
         check = verify.check(stack.sims, readiness.objects)
 
         # (4) Errors on again for the deletion: finalizers must not leave orphans either.
         _errors(stack, size, True)
-        cleanup = delete_all(stack, size, usage)
+        cleanup = delete_all(stack, size, usage, "faults: delete")
         last = max((e["at"] for e in disruptions.events), default=0.0)
         return {
             "faults": {

@@ -4,12 +4,12 @@ operator, count requests, delete everything and check the backends are empty."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench import verify, workload
 from bench.apiserver import KINDS, RequestSnapshot, operator_requests
+from bench.console import console
 from bench.probes import ProcessUsage, backend_requests, by_path
 from bench.readiness import Progress, Readiness
 from bench.sizes import Size
@@ -46,7 +46,7 @@ class Counters:
 
 def per_object(requests: dict[str, Any], size: Size) -> dict[str, float]:
     """Requests per object: LINSTOR over groups+resources, MAAS over raids, API server over all."""
-    linstor_objects = size.groups + size.resources
+    linstor_objects = size.linstor_objects
     return {
         "linstor": round(requests["backends"]["linstor"]["total"] / max(linstor_objects, 1), 2),
         "linstorWrites": round(requests["backends"]["linstor"]["writes"] / max(linstor_objects, 1), 2),
@@ -59,30 +59,42 @@ def per_object(requests: dict[str, Any], size: Size) -> dict[str, float]:
     }
 
 
+def create_all(stack: Stack, objects: list[dict[str, Any]], label: str, started: float) -> None:
+    """POST every object, showing how many are created (11,100 POSTs take a while)."""
+    assert stack.api is not None
+    stack.api.create_all(
+        objects,
+        on_created=lambda n: console.progress(label, n, len(objects), time.time() - started, "created"),
+    )
+    console.finish()
+
+
 def apply_and_wait(
     stack: Stack,
     size: Size,
     usage: ProcessUsage,
-    on_poll: Callable[[Progress], bool] | None = None,
+    label: str,
 ) -> tuple[Readiness, list[str], bool]:
-    """Create every object at once and poll until all are Ready (and `on_poll` is content)."""
+    """Create every object at once and poll until all are Ready."""
     assert stack.api is not None
     objects = workload.everything(size)
     keys = expected_keys(objects)
     readiness = Readiness(started=time.time())
-    stack.api.create_all(objects)
+    create_all(stack, objects, label, readiness.started)
     stack.ensure_reconciling()
 
-    def poll(progress: Progress) -> bool:
+    def poll(progress: Progress) -> None:
         usage.sample(stack.operator_pid)
-        more = on_poll(progress) if on_poll is not None else False
-        return more
+        console.progress(label, progress.ready, progress.expected, progress.elapsed)
 
-    ok = readiness.wait(stack.api, keys, timeout=size.converge_timeout, on_poll=poll)
+    ok = readiness.wait(
+        stack.api, keys, timeout=size.converge_timeout, interval=size.poll_interval, on_poll=poll
+    )
+    console.finish()
     return readiness, keys, ok
 
 
-def delete_all(stack: Stack, size: Size, usage: ProcessUsage) -> dict[str, Any]:
+def delete_all(stack: Stack, size: Size, usage: ProcessUsage, label: str) -> dict[str, Any]:
     """Delete every object (all kinds at once, as `kubectl delete -f` would) and wait until they
     are gone; then the backends must hold nothing of the benchmark's."""
     assert stack.api is not None
@@ -93,10 +105,12 @@ def delete_all(stack: Stack, size: Size, usage: ProcessUsage) -> dict[str, Any]:
     remaining: list[str] = []
     while time.monotonic() < deadline:
         usage.sample(stack.operator_pid)
-        remaining = [f"{k.kind}/{o['metadata']['name']}" for k in KINDS for o in stack.api.list(k)]
+        remaining = [f"{k.kind}/{o['metadata']['name']}" for k in KINDS for o in stack.api.list_objects(k)]
+        console.progress(label, size.objects - len(remaining), size.objects, time.time() - started, "deleted")
         if not remaining:
             break
-        time.sleep(1)
+        time.sleep(size.poll_interval)
+    console.finish()
     seconds = round(time.time() - started, 1)
     check = verify.check(stack.sims, {})
     return {

@@ -56,7 +56,7 @@ class Readiness:
         self.polls += 1
         current: dict[str, dict[str, Any]] = {}
         for kind in KINDS:
-            for obj in api.list(kind):
+            for obj in api.list_objects(kind):
                 current[f"{kind.kind}/{obj['metadata']['name']}"] = obj
         self.objects = current
         for key, obj in current.items():
@@ -76,20 +76,17 @@ class Readiness:
         expected: list[str],
         timeout: float,
         interval: float = 1.0,
-        on_poll: Callable[[Progress], bool] | None = None,
+        on_poll: Callable[[Progress], None] | None = None,
     ) -> bool:
-        """Poll until every expected object is Ready and `on_poll` (which may act on the
-        progress) no longer asks for more polls; False on timeout."""
+        """Poll until every expected object is Ready (`on_poll` sees each poll's progress);
+        False on timeout."""
         deadline = time.monotonic() + timeout
         while True:
             self.poll(api)
             missing = self.not_ready(expected)
-            more = False
             if on_poll is not None:
-                more = on_poll(
-                    Progress(len(expected), len(expected) - len(missing), time.time() - self.started)
-                )
-            if not missing and not more:
+                on_poll(Progress(len(expected), len(expected) - len(missing), time.time() - self.started))
+            if not missing:
                 return True
             if time.monotonic() > deadline:
                 return False

@@ -19,7 +19,7 @@ def _num(value: Any) -> str:
 
 def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
-    for name in ("scale", "idle", "faults", "baseline"):
+    for name in ("scale", "idle", "faults", "baseline", "latency"):
         if (results.get(name) or {}).get("error"):
             out.append((name, "CRASHED", results[name]["error"].strip().splitlines()[-1]))
     scale = results.get("scale")
@@ -65,11 +65,20 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         pm = idle["perMinute"]
         out += [
             ("idle", "duration (s) / drift interval (s)", f"{idle['seconds']} / {idle['driftInterval']:g}"),
-            ("idle", "API server writes / min", _num(pm["apiserverWrites"])),
+            (
+                "idle",
+                "API server reads / writes per min",
+                f"{pm['apiserverReads']} / {pm['apiserverWrites']}",
+            ),
             ("idle", "LINSTOR / MAAS writes / min", f"{pm['linstorWrites']} / {pm['maasWrites']}"),
             ("idle", "API server reads / object / min", _num(pm["apiserverReadsPerObject"])),
             ("idle", "LINSTOR reads / object / min", _num(pm["linstorReadsPerObject"])),
             ("idle", "MAAS reads / raid / min", _num(pm["maasReadsPerObject"])),
+            (
+                "idle",
+                "LINSTOR / MAAS requests / drift interval",
+                f"{idle['linstorRequestsPerInterval']} / {idle['maasRequestsPerInterval']}",
+            ),
             ("idle", "operator CPU s / min", _num(pm["operatorCpuSeconds"])),
         ]
     faults = results.get("faults")
@@ -128,6 +137,39 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 ("baseline", "operator / script time", _num(ratio.get("time"))),
                 ("baseline", "operator / script LINSTOR requests", _num(ratio.get("requests"))),
             ]
+    latency = results.get("latency")
+    if latency and "error" not in latency:
+        op, script = latency["operator"], latency["baseline"]
+        out += [
+            (
+                "latency",
+                "objects (groups+resources) / latency",
+                f"{latency['objects']} ({latency['groups']}+{latency['resources']}) / "
+                f"{latency['latencyMs']:g} ms",
+            ),
+            ("latency", "operator: all Ready after (s)", _num(latency["operatorSeconds"])),
+            ("latency", "python-linstor script (s)", _num(latency["baselineSeconds"])),
+            ("latency", "script / operator time", _num(latency["ratio"])),
+            (
+                "latency",
+                "operator CPU (s) / peak RSS (MiB)",
+                f"{op['operator']['cpuSeconds']} / {op['operator']['peakRssMiB']}",
+            ),
+            (
+                "latency",
+                "LINSTOR requests / object (operator / script)",
+                f"{op['perObject']['linstor']} / {script['requestsPerObject']}",
+            ),
+            (
+                "latency",
+                "not Ready / verify (operator / script)",
+                f"{op['notReadyCount']} / {_verdict(op['verify'])} / {_verdict(script['verify'])}",
+            ),
+            ("latency", "operator: backends empty after delete", _verdict(op["cleanup"]["backendsEmpty"])),
+        ]
+    for goal in (results.get("goals") or {}).values():
+        met = {True: "met", False: "MISSED", None: "not measured"}[goal["met"]]
+        out.append(("goal", f"{goal['what']} {goal['target']}", f"{_num(goal['value'])} ({met})"))
     return out
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import verify, workload
+from bench.console import console
 from bench.lifecycle import Counters, apply_and_wait, delete_all, per_object
 from bench.probes import ProcessUsage, operator_metrics
 from bench.sizes import Size
@@ -25,7 +26,7 @@ def run(
         usage = ProcessUsage()
         usage.sample(stack.operator_pid)
         counters = Counters.take(stack)
-        readiness, keys, converged = apply_and_wait(stack, size, usage)
+        readiness, keys, converged = apply_and_wait(stack, size, usage, "scale")
         requests = counters.since(stack)
         check = verify.check(stack.sims, readiness.objects)
         not_ready = readiness.not_ready(keys)
@@ -46,7 +47,7 @@ def run(
             results["scale"]["setupOnly"] = True
         if idle and converged:
             results["idle"] = _idle(stack, size, usage, len(keys))
-        cleanup = delete_all(stack, size, usage)
+        cleanup = delete_all(stack, size, usage, "scale: delete")
         results["scale"]["cleanup"] = cleanup
         results["scale"]["ok"] = results["scale"]["ok"] and cleanup["ok"]
         results["scale"]["operator"].update(usage.as_json())
@@ -65,6 +66,8 @@ def _idle(stack: Stack, size: Size, usage: ProcessUsage, objects: int) -> dict[s
         deadline = time.monotonic() + step
         while time.monotonic() < deadline:
             usage.sample(stack.operator_pid)
+            elapsed = time.time() - start.at
+            console.progress("idle", int(elapsed), int(size.idle_seconds), elapsed, "s")
             time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
         got = window.since(stack)
         series.append(
@@ -76,22 +79,32 @@ def _idle(stack: Stack, size: Size, usage: ProcessUsage, objects: int) -> dict[s
                 "maasReads": got["backends"]["maas"]["reads"],
             }
         )
+    console.finish()
     total = start.since(stack)
-    minutes = total["seconds"] / 60
-    linstor_objects = size.groups + size.resources
-    rate = lambda n, per=1: round(n / minutes / per, 3)  # noqa: E731
+    linstor, maas, api = total["backends"]["linstor"], total["backends"]["maas"], total["apiserver"]
+    minutes: float = total["seconds"] / 60
+    intervals = total["seconds"] / size.drift_interval
+
+    def rate(count: float, per: int = 1) -> float:
+        return round(count / minutes / max(per, 1), 3)
+
     return {
         "seconds": total["seconds"],
         "driftInterval": size.drift_interval,
         "perMinute": {
-            "apiserverWrites": rate(total["apiserver"]["writes"]),
-            "linstorWrites": rate(total["backends"]["linstor"]["writes"]),
-            "maasWrites": rate(total["backends"]["maas"]["writes"]),
-            "apiserverReadsPerObject": rate(total["apiserver"]["reads"], objects),
-            "linstorReadsPerObject": rate(total["backends"]["linstor"]["reads"], linstor_objects),
-            "maasReadsPerObject": rate(total["backends"]["maas"]["reads"], size.raids),
+            "apiserverReads": rate(api["reads"]),
+            "apiserverWrites": rate(api["writes"]),
+            "linstorWrites": rate(linstor["writes"]),
+            "maasWrites": rate(maas["writes"]),
+            "apiserverReadsPerObject": rate(api["reads"], objects),
+            "linstorReadsPerObject": rate(linstor["reads"], size.linstor_objects),
+            "maasReadsPerObject": rate(maas["reads"], size.raids),  # per MachineRaid
             "operatorCpuSeconds": rate(usage.cpu_seconds - cpu_before),
         },
+        # Issue 16's target: at most 10 LINSTOR requests per drift interval, whatever the size.
+        "linstorRequestsPerInterval": round(linstor["total"] / intervals, 1),
+        "maasRequestsPerInterval": round(maas["total"] / intervals, 1),
+        "writes": {"apiserver": api["writes"], "linstor": linstor["writes"], "maas": maas["writes"]},
         "windows": series,
         "requests": total,
         "ok": True,

@@ -50,9 +50,21 @@ def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
     return Helm(helm_binary(), tmp_path_factory.mktemp("helm"))
 
 
+# The values that make the chart configure what deploy/ configures: both backends, LINSTOR client TLS
+# from the stratum-linstor-tls Secret.
+AS_DEPLOY = [
+    "--set",
+    "linstor.controllers=linstor+ssl://linstor-controller.piraeus-datastore.svc:3371",
+    "--set",
+    "linstor.tls.existingSecret=stratum-linstor-tls",
+    "--set",
+    "maas.apiUrl=https://maas.maas.svc:5443/MAAS/",
+]
+
+
 @pytest.fixture(scope="module")
 def charted(helm: Helm) -> list[dict[str, Any]]:
-    return helm.template()
+    return helm.template(*AS_DEPLOY)
 
 
 def fresh_plane(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ControlPlane]:
@@ -203,7 +215,18 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
         ]
 
 
-def test_chart_defaults_match_deploy(kustomized: list[dict[str, Any]], charted: list[dict[str, Any]]) -> None:
+def test_chart_defaults_configure_no_backend(helm: Helm) -> None:
+    """Each backend is optional: by default none is configured, so the pod needs no Secret."""
+    deployment = find(helm.template(), "Deployment")
+    env = env_of(deployment)
+    assert not [name for name in env if name.startswith(("LS_", "MAAS_"))]
+    assert [v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]] == ["tmp"]
+    check_restricted_pod(deployment["spec"]["template"]["spec"])
+
+
+def test_chart_with_both_backends_matches_deploy(
+    kustomized: list[dict[str, Any]], charted: list[dict[str, Any]]
+) -> None:
     assert rules(charted, "ClusterRole") == rules(kustomized, "ClusterRole")
     assert rules(charted, "Role") == rules(kustomized, "Role")
     deployment = find(charted, "Deployment")
@@ -285,9 +308,7 @@ def test_chart_optional_service_monitor_and_overrides(helm: Helm) -> None:
         "--set",
         "image.digest=sha256:" + "a" * 64,
         "--set",
-        "linstor.tls.enabled=false",
-        "--set",
-        "maas.apiUrl=",
+        "linstor.controllers=linstor://linstor:3370",
         "--set",
         "operator.driftInterval=30",
         release="ops",
@@ -304,6 +325,7 @@ def test_chart_optional_service_monitor_and_overrides(helm: Helm) -> None:
     assert c["image"] == "stratum@sha256:" + "a" * 64
     assert "--drift-interval=30" in c["args"]
     env = env_of(deployment)
+    assert env["LS_CONTROLLERS"] == "linstor://linstor:3370"
     assert not {"LS_ROOT_CA", "MAAS_API_URL", "MAAS_API_KEY"} & env.keys()
     assert [v["name"] for v in deployment["spec"]["template"]["spec"]["volumes"]] == ["tmp"]
     assert find(docs, "ClusterRoleBinding")["subjects"][0] == {
@@ -326,6 +348,10 @@ BAD_VALUES = [
     ("podDisruptionBudget.enabled=true", "/replicaCount", "minimum"),
     ("image.pullPolicy=Sometimes", "/image/pullPolicy", "value must be one of"),
     ("maas.apiUrl=ftp://maas", "/maas/apiUrl", "does not match pattern"),
+    ("maas.apiUrl=http://maas:5240/MAAS/", "/maas/apiUrl", "does not match pattern '^$|^https://'"),
+    ("linstor.tls.certManager.enabled=true", "/linstor/controllers", "minLength"),
+    ("networkPolicy.enabled=true", "/networkPolicy/apiServer/cidrs", "minItems"),
+    ("operator.logFormat=yaml", "/operator/logFormat", "value must be one of"),
     ("metrics.port=0", "/metrics/port", "minimum"),
 ]
 
@@ -467,3 +493,10 @@ def test_helm_install_installs_crds_and_keeps_them_on_uninstall(helm_plane: Cont
     assert kube.exists("machineraids.maas.stratum.dev", "kept")
     # Reinstalling over the kept CRDs works (Helm skips CRDs that exist).
     h.run("install", "stratum", str(CHART), "--namespace", NS)
+
+
+def test_plain_http_maas_needs_the_explicit_opt_in(helm: Helm) -> None:
+    docs = helm.template(
+        "--set", "maas.apiUrl=http://maas:5240/MAAS/", "--set", "maas.allowInsecureHttp=true"
+    )
+    assert env_of(find(docs, "Deployment"))["MAAS_API_URL"] == "http://maas:5240/MAAS/"

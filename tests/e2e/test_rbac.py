@@ -217,10 +217,11 @@ def test_operator_reconciles_every_kind_with_only_the_chart_rbac(
     raid = admin.condition("machineraids.maas.stratum.dev", "rbac-raid")
     assert raid is not None and raid["reason"] != "NotConfigured", raid
 
-    # Events for the cluster-scoped objects go to the operator's namespace, created by the service account.
+    # Events of the cluster-scoped objects go to `default` (where `kubectl describe` finds them),
+    # created by the service account.
     def events() -> set[str]:
-        items = json.loads(admin.run("get", "events", "-n", NS, "-o", "json").stdout)["items"]
-        return {e["involvedObject"]["name"] for e in items if e.get("reportingComponent") == "kopf"}
+        items = json.loads(admin.run("get", "events", "-n", "default", "-o", "json").stdout)["items"]
+        return {e["involvedObject"]["name"] for e in items if e.get("reportingComponent") == "stratum"}
 
     names = {m["metadata"]["name"] for _, m in OBJECTS}
     wait_for("events for every object", lambda: names <= events() or None, proc=sa_operator)
@@ -282,10 +283,11 @@ def test_the_role_grants_exactly_what_the_operator_uses(sa_kube: Kube) -> None:
     assert not can_i(sa_kube, "create", "machineraids.maas.stratum.dev")
     assert can_i(sa_kube, "watch", "customresourcedefinitions")
     assert not can_i(sa_kube, "patch", "customresourcedefinitions")
-    # Events only in the operator's own namespace.
-    assert can_i(sa_kube, "create", "events", "-n", NS)
-    assert not can_i(sa_kube, "create", "events", "-n", "default")
-    assert not can_i(sa_kube, "create", "events.events.k8s.io", "-n", NS)
+    # Events only in `default`, where those of cluster-scoped objects belong; create only.
+    assert can_i(sa_kube, "create", "events", "-n", "default")
+    assert not can_i(sa_kube, "create", "events", "-n", NS)
+    assert not can_i(sa_kube, "patch", "events", "-n", "default")
+    assert not can_i(sa_kube, "create", "events.events.k8s.io", "-n", "default")
     # No Lease rights without leader election; kopf peering is not used (--standalone).
     assert not can_i(sa_kube, "create", "leases", "-n", NS)
     assert not can_i(sa_kube, "list", "clusterkopfpeerings.kopf.dev")
@@ -304,14 +306,16 @@ def test_without_the_status_and_event_rules_the_operator_is_refused(
     give them back and it recovers."""
     admin = plane.kube
     role = json.loads(admin.run("get", "clusterrole", RELEASE, "-o", "json").stdout)
-    binding = json.loads(admin.run("get", "rolebinding", RELEASE, "-n", NS, "-o", "json").stdout)
+    binding = json.loads(
+        admin.run("get", "rolebinding", f"{RELEASE}-events", "-n", "default", "-o", "json").stdout
+    )
     weakened = clean(role)
     weakened["rules"] = [r for r in role["rules"] if not any(x.endswith("/status") for x in r["resources"])]
     assert len(weakened["rules"]) == len(role["rules"]) - 2
     name = "rbac-denied"
     start = len(sa_operator.log_path.read_text(errors="replace"))
     admin.run("replace", "-f", "-", input=json.dumps(weakened))
-    admin.run("delete", "rolebinding", RELEASE, "-n", NS)
+    admin.run("delete", "rolebinding", f"{RELEASE}-events", "-n", "default")
     try:
         admin.apply(
             {

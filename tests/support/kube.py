@@ -140,6 +140,17 @@ class ControlPlane:
     def stop(self) -> None:
         subprocess.run([str(HACK), "stop", "--dir", str(self.dir)], check=False, timeout=120)
 
-    def install_crds(self) -> None:
+    def install_crds(self, timeout: float = 60) -> None:
         self.kube.run("apply", "--server-side", "-f", str(ROOT / "crds"))
-        self.kube.run("wait", "--for=condition=Established", "crd", "-l", "", "--all", "--timeout=60s")
+        # `kubectl wait` fails at once ("accessor error: <nil>") when it reads a CRD before the API
+        # server gave it any condition: that is "not yet", so ask again until the deadline.
+        deadline = time.monotonic() + timeout
+        while True:
+            proc = self.kube.run(
+                "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", check=False
+            )
+            if proc.returncode == 0:
+                return
+            if "accessor error" not in proc.stderr or time.monotonic() > deadline:
+                raise KubectlError(["wait", "--for=condition=Established", "crd", "--all"], proc)
+            time.sleep(0.5)

@@ -368,7 +368,7 @@ def test_image_install_step_in_a_fresh_venv(
         canonical(p["name"]): p["version"]
         for p in json.loads(run(str(venv / "bin" / "python"), "-m", "pip", "list", "--format=json"))
     }
-    assert installed.pop("stratum") == "0.1.0"
+    assert installed.pop("stratum-operator") == "0.1.0"
     for tool in ("pip", "setuptools", "wheel"):
         installed.pop(tool, None)
     assert installed, "no dependencies installed"

@@ -29,6 +29,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: stratum
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "stratum.serviceAccountName" -}}
@@ -47,4 +50,26 @@ app.kubernetes.io/part-of: stratum
 {{- end }}
 {{- end }}
 
+{{/* Certificate Secrets are mounted as whole directories (never subPath): the kubelet then swaps
+renewed files in place and the operator reads them on its next connection. */}}
 {{- define "stratum.tlsDir" -}}/etc/stratum/linstor-tls{{- end }}
+{{- define "stratum.maasCaDir" -}}/etc/stratum/maas-ca{{- end }}
+
+{{/* The Secret with the LINSTOR client certificate: cert-manager's or an existing one; empty for none. */}}
+{{- define "stratum.linstorTlsSecret" -}}
+{{- if .Values.linstor.tls.certManager.enabled }}
+{{- printf "%s-linstor-client-tls" (include "stratum.fullname" .) }}
+{{- else }}
+{{- .Values.linstor.tls.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the pod needs the LINSTOR client TLS Secret. */}}
+{{- define "stratum.linstorTls" -}}
+{{- if and .Values.linstor.controllers (include "stratum.linstorTlsSecret" .) }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the pod needs the MAAS CA Secret. */}}
+{{- define "stratum.maasCa" -}}
+{{- if and .Values.maas.apiUrl .Values.maas.caSecret.name }}true{{ end }}
+{{- end }}

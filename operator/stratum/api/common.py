@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -11,41 +13,83 @@ from pydantic.config import JsonDict
 
 DeletionPolicy = Literal["Delete", "Retain"]
 
+# A byte quantity: the Kubernetes quantity grammar (apimachinery pkg/api/resource/quantity.go,
+# parseQuantityString, and the suffixes of suffix.go) without the sub-unit suffixes m, u and n (a
+# size in milli-bytes is a typo for Mi or M) and with at most three exponent digits (the API server
+# parses the exponent as int64, then keeps its low 32 bits: 1e4294967305 would be 1e9 there).
+# One definition for both sides: the CRD admits a string only when it matches this pattern (and
+# isQuantity agrees), and quantity_bytes parses exactly this pattern. No backslashes, so it reads
+# the same in a CEL string and in Python.
+QUANTITY_PATTERN = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([KMGTPE]i|[kMGTPE]|[eE][+-]?[0-9]{1,3})?$"
+# Sizes are whole bytes in a signed 64-bit integer, as Quantity.Value() gives them: at least one
+# byte and less than 8Ei (2**63).
+MIN_BYTES = 1
+MAX_QUANTITY_LENGTH = 64
+MAX_QUANTITY = "8Ei"
+_LIMIT = 2**63
+
 Quantity = Annotated[
     int | str,
     WithJsonSchema(
         {
             "anyOf": [{"type": "integer"}, {"type": "string"}],
             "x-kubernetes-int-or-string": True,
+            # Bounds the CEL cost estimate of the pattern match (unbounded, it exceeds the budget).
+            "maxLength": MAX_QUANTITY_LENGTH,
             "x-kubernetes-validations": [
                 {
-                    "rule": "type(self) == int ? self > 0 : "
-                    "(isQuantity(self) && quantity(self).isGreaterThan(quantity('0')))",
-                    "message": "must be a positive quantity such as 10Gi or 500M",
+                    "rule": f"type(self) == int ? self >= {MIN_BYTES} : "
+                    f"(self.matches('{QUANTITY_PATTERN}') && isQuantity(self) && "
+                    f"quantity(self).compareTo(quantity('{MIN_BYTES}')) >= 0 && "
+                    f"quantity(self).isLessThan(quantity('{MAX_QUANTITY}')))",
+                    "message": "must be a positive quantity from 1 byte to below 8Ei, such as 10Gi, 500M, "
+                    "1.5Ti or 1e9 (the suffixes m, u and n are not byte sizes)",
                 }
             ],
         }
     ),
 ]
 
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
-_QUANTITY_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGTPE]i|[kMGTPE]?)\s*$")
+_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
+_DECIMAL = {"": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+_QUANTITY_RE = re.compile(QUANTITY_PATTERN)
 
 
 def quantity_bytes(value: int | str) -> int:
-    """A Kubernetes quantity as whole bytes (rounded up, as Kubernetes rounds capacities)."""
+    """A byte quantity as whole bytes, rounded up (as Kubernetes rounds capacities). Raises
+    ValueError for what the CRD refuses: another grammar, less than one byte, 8Ei or more."""
     if isinstance(value, int):
-        return value
-    match = _QUANTITY_RE.match(value)
-    if not match:
-        raise ValueError(f"not a byte quantity: {value!r}")
-    number, suffix = match.groups()
-    factor: int = _BINARY.get(suffix) or _DECIMAL[suffix]
-    whole, _, frac = number.partition(".")
-    numerator = int(whole + frac) * factor
-    denominator = 10 ** len(frac)
-    return int(-(-numerator // denominator))
+        exact = Fraction(value)
+    else:
+        match = _QUANTITY_RE.fullmatch(value)
+        if not match or len(value) > MAX_QUANTITY_LENGTH:
+            raise ValueError(f"not a byte quantity: {value!r}")
+        exact = _exact(value, match.group(3) or "")
+    if exact < MIN_BYTES or exact >= _LIMIT:
+        raise ValueError(f"not a size from 1 byte to below {MAX_QUANTITY}: {value!r}")
+    return math.ceil(exact)
+
+
+def _exact(text: str, suffix: str) -> Fraction:
+    number = text[: len(text) - len(suffix)]
+    negative = number.startswith("-")
+    whole, _, frac = number.lstrip("+-").partition(".")
+    digits = int((whole or "0") + frac)
+    if digits == 0:
+        return Fraction(0)
+    if suffix in _BINARY:
+        exponent10, factor = -len(frac), 2 ** _BINARY[suffix]
+    else:
+        power = _DECIMAL[suffix] if suffix in _DECIMAL else int(suffix[1:])
+        exponent10, factor = power - len(frac), 1
+    # Out of range either way long before 10**exponent10 gets costly: skip computing it.
+    magnitude = len(str(digits)) + exponent10
+    if magnitude > 40:
+        return Fraction(-_LIMIT if negative else _LIMIT)
+    if magnitude < -40:
+        return Fraction(0)
+    exact = Fraction(digits * factor) * Fraction(10) ** exponent10
+    return -exact if negative else exact
 
 
 class ApiModel(BaseModel):
@@ -102,9 +146,10 @@ class StatusBase(StatusModel):
     """Status fields every kind reports."""
 
     observed_generation: int | None = None
-    """The metadata.generation the operator last converged."""
+    """The metadata.generation of the last reconcile pass, successful or not."""
     conditions: list[Condition] = CONDITIONS_FIELD
-    """Current state; Ready is the summary."""
+    """Ready (usable), Synced (last pass reached the backend), Reconciling and Stalled (kstatus),
+    and Degraded where the backend reports health."""
 
 
 Properties = dict[str, str]

@@ -1,6 +1,6 @@
-"""Just enough of the Kubernetes API for leader election: connection from kubeconfig or the
-in-cluster service account, and coordination.k8s.io/v1 Leases. (kopf keeps its own client
-private; the official client would add much memory for three calls.)"""
+"""Just enough of the Kubernetes API for leader election and Events: connection from kubeconfig
+or the in-cluster service account, coordination.k8s.io/v1 Leases and core/v1 Events. (kopf
+keeps its own client private; the official client would add much memory for four calls.)"""
 
 from __future__ import annotations
 
@@ -121,6 +121,27 @@ class LeaseClient:
             return await self._http.request(method, path, json=json)
         except httpx.TransportError as exc:
             raise BackendUnavailable(Backend.KUBERNETES, f"API server unreachable: {exc}") from exc
+
+
+class EventClient:
+    """POST of core/v1 Events, into the namespace each Event names."""
+
+    def __init__(self, connection: KubeConnection) -> None:
+        headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
+        self._http = httpx.AsyncClient(
+            base_url=connection.server, headers=headers, verify=connection.ssl_context(), timeout=10
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def create(self, event: dict[str, Any]) -> dict[str, Any]:
+        namespace = event["metadata"]["namespace"]
+        try:
+            response = await self._http.post(f"/api/v1/namespaces/{namespace}/events", json=event)
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(Backend.KUBERNETES, f"API server unreachable: {exc}") from exc
+        return _checked(response)
 
 
 def _checked(response: httpx.Response) -> dict[str, Any]:

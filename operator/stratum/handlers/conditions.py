@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stratum.reconcile import reasons
+from stratum.reconcile.reasons import Reason
 
 MAX_MESSAGE = 32768
 
@@ -95,5 +96,67 @@ def next_conditions(
         status="True",
         reason=reasons.RECONCILED,
         message="the last pass reached the backend",
+        generation=generation,
+    )
+
+
+def converged_generation(conditions: Sequence[Mapping[str, Any]] | None) -> int | None:
+    """The generation at which the object was last Ready (Ready's own observedGeneration).
+    status.observedGeneration cannot tell: it is written on every pass, failed ones too."""
+    ready = get_condition(conditions, "Ready")
+    if ready is None or ready.get("status") != "True":
+        return None
+    generation = ready.get("observedGeneration")
+    return int(generation) if generation is not None else None
+
+
+def progress_conditions(
+    conditions: Sequence[Mapping[str, Any]] | None,
+    *,
+    generation: int | None,
+    working: bool,
+    stalled: bool,
+    reason: Reason,
+    message: str,
+) -> list[dict[str, Any]]:
+    """kstatus's pair (sigs.k8s.io/cli-utils pkg/kstatus/status/generic.go): Reconciling=True
+    reads InProgress, Stalled=True reads Failed, both False with the generation observed reads
+    Current. kstatus takes the first of the two that is True in list order, so a stalled object
+    is never also Reconciling."""
+    if stalled:
+        pair = (("Reconciling", "False"), ("Stalled", "True"))
+    elif working:
+        pair = (("Reconciling", "True"), ("Stalled", "False"))
+    else:
+        pair = (("Reconciling", "False"), ("Stalled", "False"))
+    result = [dict(c) for c in conditions or []]
+    for type_, status in pair:
+        result = set_condition(
+            result, type_=type_, status=status, reason=reason, message=message, generation=generation
+        )
+    return result
+
+
+def degraded_conditions(
+    conditions: Sequence[Mapping[str, Any]] | None,
+    *,
+    generation: int | None,
+    degraded: tuple[Reason, str] | None,
+) -> list[dict[str, Any]]:
+    """Degraded=True while the backend reports the object short of full health; once a kind has
+    reported it, a healthy pass turns it False (kinds that never report it never get it)."""
+    if degraded is not None:
+        reason, message = degraded
+        return set_condition(
+            conditions, type_="Degraded", status="True", reason=reason, message=message, generation=generation
+        )
+    if get_condition(conditions, "Degraded") is None:
+        return [dict(c) for c in conditions or []]
+    return set_condition(
+        conditions,
+        type_="Degraded",
+        status="False",
+        reason=reasons.HEALTHY,
+        message="the backend reports full health",
         generation=generation,
     )

@@ -13,7 +13,8 @@ from stratum.clients.errors import Backend
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
 from stratum.handlers.conditions import is_ready
-from stratum.handlers.registration import Call, Pass, register_kind, resource_of
+from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot

@@ -19,8 +19,8 @@ from stratum.clients.kubeobjects import KubeObjects
 from stratum.clients.linstor import LinstorClient
 from stratum.handlers.conditions import is_ready
 from stratum.handlers.linstor import BACKEND, CLIENT
-from stratum.handlers.registration import Call, Pass, register_kind, resource_of
-from stratum.handlers.runner import run_pass
+from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.runner import Pass, run_pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import backup, remote, snapshotschedule

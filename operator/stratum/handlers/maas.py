@@ -15,7 +15,8 @@ from stratum.api.maas import MachineRaidSpec
 from stratum.clients.errors import Backend
 from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasConfigError
 from stratum.clients.observe import RequestObserver
-from stratum.handlers.registration import Call, Pass, register_kind
+from stratum.handlers.registration import Call, register_kind
+from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons

@@ -14,8 +14,10 @@ from typing import Any
 
 import kopf
 
+from stratum.clients.kube import EventClient, KubeConnection
 from stratum.handlers import linstor, linstor_backup, maas
 from stratum.handlers.backends import open_clients
+from stratum.handlers.events import KubeEvents
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import register_startup
 from stratum.handlers.runtime import Runtime
@@ -53,7 +55,16 @@ async def _main(settings: OperatorSettings) -> None:
     metrics = Metrics()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port, settings.metrics_host)
-    runtime = Runtime(settings=settings, metrics=metrics, clients=open_clients(settings, metrics))
+    identity = settings.identity or f"{socket.gethostname()}-{os.getpid()}"
+    events = KubeEvents(
+        EventClient(KubeConnection.load()),
+        component=settings.event_component,
+        instance=identity,
+        cluster_namespace=settings.event_namespace,
+    )
+    runtime = Runtime(
+        settings=settings, metrics=metrics, events=events, clients=open_clients(settings, metrics)
+    )
     registry = build_registry(settings)
 
     async def operate(stop: asyncio.Event | None = None) -> None:
@@ -67,16 +78,18 @@ async def _main(settings: OperatorSettings) -> None:
             stop_flag=stop,
         )
 
+    events.start()
     try:
         if settings.lease_namespace:
-            await _run_elected(settings, operate)
+            await _run_elected(settings, identity, operate)
         else:
             await operate()
     finally:
         await runtime.clients.close()
+        await events.close()
 
 
-async def _run_elected(settings: OperatorSettings, operate: Operate) -> None:
+async def _run_elected(settings: OperatorSettings, identity: str, operate: Operate) -> None:
     """Leader election: a standby answers liveness and stops on SIGTERM like the leader does."""
     from stratum.handlers.health import serve_health
     from stratum.handlers.lease import LeaseElector
@@ -89,7 +102,7 @@ async def _run_elected(settings: OperatorSettings, operate: Operate) -> None:
     elector = LeaseElector(
         namespace=settings.lease_namespace,
         name=settings.lease_name,
-        identity=settings.identity or f"{socket.gethostname()}-{os.getpid()}",
+        identity=identity,
         lease_seconds=settings.lease_seconds,
         renew_every=settings.lease_renew_every,
         renew_deadline=settings.lease_renew_deadline,

@@ -5,14 +5,14 @@ Registrations happen when `stratum run` has built its settings, never at import.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import kopf
 
 from stratum.api.crds import VERSION, Kind
-from stratum.handlers.runner import run_pass
+from stratum.handlers.runner import Pass, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.outcome import Outcome
@@ -56,7 +56,6 @@ class Call:
         return value
 
 
-Pass = Callable[[], Awaitable[Outcome]]
 PassFactory = Callable[[Call], Pass]
 
 

@@ -12,7 +12,14 @@ import kopf
 
 from stratum.api.common import StatusBase
 from stratum.clients.errors import BackendError, BackendUnavailable
-from stratum.handlers.conditions import get_condition, next_conditions
+from stratum.handlers.conditions import (
+    converged_generation,
+    degraded_conditions,
+    get_condition,
+    next_conditions,
+    progress_conditions,
+)
+from stratum.handlers.events import EventSink
 from stratum.handlers.runtime import Runtime
 from stratum.reconcile import reasons
 from stratum.reconcile.outcome import Outcome, status_patch
@@ -80,8 +87,10 @@ async def run_pass(
         error=failed is not None,
         seconds=time.monotonic() - started,
     )
-    post_events(body, status, outcome, failed is not None, conditions)
-    if outcome.ready or not raise_for_retry:
+    post_events(
+        runtime.events, body, status=status, outcome=outcome, failed=failed is not None, conditions=conditions
+    )
+    if outcome.converged or not raise_for_retry:
         return outcome
     settings = runtime.settings
     delay = (
@@ -99,40 +108,65 @@ def write_status(
     deleting: bool,
     failed: bool,
 ) -> list[dict[str, Any]]:
-    """Patch what changed; the conditions as they are now."""
-    conditions = list(status.get(CONDITIONS) or [])
+    """Patch what changed; the conditions as they are now. observedGeneration is written on
+    every pass, so kstatus can tell a pass at this generation that failed from no pass at all."""
+    before = list(status.get(CONDITIONS) or [])
     reason = reasons.DELETING if deleting and outcome.ready else outcome.reason
-    new = next_conditions(
-        conditions,
+    ready = outcome.ready and not deleting
+    conditions = next_conditions(
+        before,
         generation=generation,
-        observed_generation=None if deleting else status.get(OBSERVED_GENERATION),
-        ready=outcome.ready and not deleting,
+        observed_generation=None if deleting else converged_generation(before),
+        ready=ready,
         reason=reason,
         message=outcome.message,
         failed=failed,
     )
-    if new != conditions:
-        patch.status[CONDITIONS] = new
+    kept_ready = failed and (get_condition(conditions, "Ready") or {}).get("status") == "True"
+    if not kept_ready:
+        # (A failed pass on a converged object changes nothing toward the spec: the pair stays.)
+        stalled = not ready and reason.stalls
+        working = not ready or outcome.progressing
+        shown = reasons.PROGRESSING if ready and outcome.progressing else reason
+        conditions = progress_conditions(
+            conditions,
+            generation=generation,
+            working=working,
+            stalled=stalled,
+            reason=shown,
+            message=outcome.message,
+        )
+    if not failed:
+        conditions = degraded_conditions(conditions, generation=generation, degraded=outcome.degraded)
+    if conditions != before:
+        patch.status[CONDITIONS] = conditions
     for key, value in status_patch(outcome.status).items():
         if status.get(key) != value:
             patch.status[key] = value
-    if outcome.ready and not deleting and status.get(OBSERVED_GENERATION) != generation:
+    if status.get(OBSERVED_GENERATION) != generation:
         patch.status[OBSERVED_GENERATION] = generation
-    return new
+    return conditions
 
 
 def post_events(
+    events: EventSink,
     body: kopf.Body,
+    *,
     status: Mapping[str, Any],
     outcome: Outcome,
     failed: bool,
     conditions: list[dict[str, Any]],
 ) -> None:
     for action in outcome.actions:
-        kopf.event(body, type="Normal", reason=reasons.RECONCILED, message=action[:1024])
+        events.post(body, type="Normal", reason=reasons.RECONCILED, message=action)
+    before = list(status.get(CONDITIONS) or [])
+    degraded = outcome.degraded
+    was_degraded = get_condition(before, "Degraded") or {}
+    if degraded is not None and (was_degraded.get("reason"), was_degraded.get("message")) != degraded:
+        events.post(body, type="Warning", reason=degraded.reason, message=degraded.message)
     # Announce a state once, not on every retry: compare with the condition that carries it.
     kept_ready = failed and (get_condition(conditions, "Ready") or {}).get("status") == "True"
-    previous = get_condition(list(status.get(CONDITIONS) or []), "Synced" if kept_ready else "Ready")
+    previous = get_condition(before, "Synced" if kept_ready else "Ready")
     unchanged = (
         previous is not None
         and previous.get("reason") == outcome.reason
@@ -141,11 +175,8 @@ def post_events(
     if unchanged:
         return
     if not outcome.ready or kept_ready:
-        kopf.event(
-            body,
-            type="Warning" if failed else "Normal",
-            reason=outcome.reason,
-            message=outcome.message[:1024],
-        )
+        # A state that needs a person, or a failure, is a Warning; waiting for something is not.
+        kind = "Warning" if failed else outcome.reason.event_type
+        events.post(body, type=kind, reason=outcome.reason, message=outcome.message)
     elif previous is not None and previous.get("status") != "True":
-        kopf.event(body, type="Normal", reason=reasons.READY, message=outcome.message[:1024])
+        events.post(body, type="Normal", reason=reasons.READY, message=outcome.message)

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from stratum.handlers.events import EventSink
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.settings import OperatorSettings
 
@@ -52,6 +53,7 @@ class Clients:
 class Runtime:
     settings: OperatorSettings
     metrics: Metrics
+    events: EventSink
     clients: Clients = field(default_factory=Clients)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     backend_slots: asyncio.Semaphore = field(init=False)

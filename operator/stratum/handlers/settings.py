@@ -5,7 +5,6 @@ registrations, the runner, the backend clients and kopf's own settings."""
 from __future__ import annotations
 
 import argparse
-import logging
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,6 +71,9 @@ class OperatorSettings:
     connect_timeout: float = 10.0
     watch_server_timeout: int = 600
     watch_client_timeout: int = 660
+    event_namespace: str = "default"
+    """Where Events about the (cluster-scoped) objects go: `kubectl describe` finds them there."""
+    event_component: str = "stratum"
     lease_namespace: str | None = None
     lease_name: str = "stratum-operator"
     lease_seconds: int = 15
@@ -112,8 +114,10 @@ class OperatorSettings:
         settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
             prefix=PREFIX, key="last-handled-configuration"
         )
-        # Log lines are not mirrored to Events; the handlers post the Events users need.
-        settings.posting.level = logging.WARNING
+        # Log lines are not mirrored to Events: kopf would post them with a namespace on the
+        # involved object, where `kubectl describe` never shows them. The runner posts the Events
+        # users need (handlers/events.py).
+        settings.posting.enabled = False
         settings.networking.request_timeout = self.request_timeout
         settings.networking.connect_timeout = self.connect_timeout
         # No kopf worker limit: a worker holds its slot while it waits for the indexes, and the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from stratum.api.common import StatusBase
 from stratum.reconcile.reasons import READY, Reason
@@ -24,6 +24,13 @@ class Wait(enum.Enum):
     """A finalizer waiting for dependants (resources, snapshots) to be deleted first."""
 
 
+class Degradation(NamedTuple):
+    """The backend holds the object but not in full health (a replica syncing, a member lost)."""
+
+    reason: Reason
+    message: str
+
+
 @dataclass
 class Outcome:
     ready: bool
@@ -33,9 +40,14 @@ class Outcome:
     """The kind's status model; only the fields set on it are written (a field set to None is
     removed from status). None writes nothing besides conditions."""
     retry: Wait | None = None
-    """None when converged (only the drift timer looks again); else how soon to try again."""
+    """None when converged (only the drift timer looks again); else how soon to look again."""
     actions: list[str] = field(default_factory=list)
     """What this pass changed in the backend, one short sentence each."""
+    progressing: bool = False
+    """Ready (usable) but still working toward the spec, e.g. an added replica not yet UpToDate:
+    Ready stays True and Reconciling is True until a pass says otherwise."""
+    degraded: Degradation | None = None
+    """Set by kinds whose backend reports health; None means healthy (or not reported)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.reason, Reason):
@@ -43,9 +55,17 @@ class Outcome:
 
     @classmethod
     def done(
-        cls, message: str, status: StatusBase | None, actions: list[str], reason: Reason = READY
+        cls,
+        message: str,
+        status: StatusBase | None,
+        actions: list[str],
+        reason: Reason = READY,
+        *,
+        progressing: bool = False,
+        degraded: Degradation | None = None,
     ) -> Outcome:
-        return cls(True, reason, message, status, None, actions)
+        retry = Wait.WAIT if progressing else None
+        return cls(True, reason, message, status, retry, actions, progressing, degraded)
 
     @classmethod
     def waiting(
@@ -55,8 +75,15 @@ class Outcome:
         status: StatusBase | None = None,
         retry: Wait = Wait.WAIT,
         actions: list[str] | None = None,
+        *,
+        degraded: Degradation | None = None,
     ) -> Outcome:
-        return cls(False, reason, message, status, retry, actions or [])
+        return cls(False, reason, message, status, retry, actions or [], degraded=degraded)
+
+    @property
+    def converged(self) -> bool:
+        """Nothing left to do toward the spec (only the drift timer looks again)."""
+        return self.ready and not self.progressing
 
 
 def status_patch(status: StatusBase | None) -> dict[str, Any]:

@@ -70,6 +70,8 @@ NAME_CONFLICT = Reason(
 )
 ALREADY_OWNED = Reason("AlreadyOwned", "the backend object belongs to another Stratum object", stalls=True)
 CREATING = Reason("Creating", "the backend object is being created")
+PROGRESSING = Reason("Progressing", "the object is usable; a change of its spec is still being realized")
+HEALTHY = Reason("Healthy", "the backend reports the object in full health")
 
 # ----------------------------------------------------------------------------- LINSTOR
 WAITING_FOR_RESOURCE_GROUP = Reason("WaitingForResourceGroup", "the ResourceGroup is not Ready yet")

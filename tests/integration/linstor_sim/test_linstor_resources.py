@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linstor_helpers import GIB, Api, code, errors, infos, warnings
+from linstor_helpers import GIB, Api, code, errors, infos, three_nodes, warnings
 
 from stratum.sim.linstor import LinstorSim
 
@@ -182,7 +182,9 @@ def test_no_volumes_warning(api: Api) -> None:
     assert reply.status == 201 and 3000 in warnings(reply.entries)
 
 
-def test_toggle_disk_both_paths(api: Api) -> None:
+def test_toggle_disk_both_paths(start_sim) -> None:
+    # The unified toggle-disk endpoint exists from REST 1.28 (v1.34) on (CHANGELOG-OPENAPI.md).
+    _, api = start_sim(three_nodes("1.34.0"))
     api.rd("r1", GIB)
     api.ok(api.post("/v1/resource-definitions/r1/autoplace", {"select_filter": {"place_count": 2}}))
     diskful, _, tb = api.placement("r1")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
-import pytest
 
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.runtime import Runtime
@@ -34,17 +34,13 @@ class Event:
 
 @dataclass
 class Events:
+    """An EventSink that keeps what it is given."""
+
     posted: list[Event] = field(default_factory=list)
 
-    def __call__(self, _: Any, *, type: str, reason: str, message: str = "") -> None:
+    def post(self, obj: Mapping[str, Any], *, type: str, reason: str, message: str) -> None:
         self.posted.append(Event(type, reason, message))
 
 
-def record_events(monkeypatch: pytest.MonkeyPatch) -> Events:
-    events = Events()
-    monkeypatch.setattr(kopf, "event", events)
-    return events
-
-
-def runtime(**settings: Any) -> Runtime:
-    return Runtime(settings=OperatorSettings(**settings), metrics=Metrics())
+def runtime(events: Events | None = None, **settings: Any) -> Runtime:
+    return Runtime(settings=OperatorSettings(**settings), metrics=Metrics(), events=events or Events())

@@ -8,7 +8,7 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, record_events, runtime
+from fakes import body, runtime
 
 from stratum.api import crds
 from stratum.clients.linstor import LinstorClient, LinstorConfig
@@ -63,9 +63,8 @@ async def test_startup_applies_the_settings_to_kopf() -> None:
     assert kopf_settings.queueing.worker_limit is None
 
 
-async def test_the_change_handler_runs_a_pass_and_patches_status(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_change_handler_runs_a_pass_and_patches_status() -> None:
     """The Snapshot handler waits for its Resource (found through the index) without a backend call."""
-    record_events(monkeypatch)
     registry = registered(OperatorSettings())
     (handler,) = [
         h

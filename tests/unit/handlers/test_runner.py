@@ -8,16 +8,17 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, record_events, runtime
+from fakes import Events, body, runtime
 
 from stratum.api.linstor import ResourceGroupStatus, SnapshotStatus
 from stratum.clients.errors import Backend, BackendUnavailable
+from stratum.clients.maas.errors import MaasForbidden
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.runner import run_pass
 from stratum.handlers.runtime import Runtime
-from stratum.handlers.settings import RetryDelays
+from stratum.handlers.settings import OperatorSettings, RetryDelays
 from stratum.reconcile import reasons
-from stratum.reconcile.outcome import Outcome, Wait
+from stratum.reconcile.outcome import Degradation, Outcome, Wait
 
 
 async def run(
@@ -26,6 +27,7 @@ async def run(
     status: dict[str, Any] | None = None,
     generation: int = 1,
     rt: Runtime | None = None,
+    events: Events | None = None,
     raise_for_retry: bool = True,
     deleting: bool = False,
     retry: int = 0,
@@ -40,7 +42,7 @@ async def run(
         kind="ResourceGroup",
         status_model=ResourceGroupStatus,
         backend=Backend.LINSTOR,
-        runtime=rt or runtime(),
+        runtime=rt or runtime(events),
         body=body(generation, status),
         patch=patch,
         status=status or {},
@@ -59,13 +61,13 @@ def condition(patch: kopf.Patch, type_: str) -> dict[str, Any]:
     return dict(found)
 
 
-async def test_a_converged_pass_writes_its_status_fields_conditions_and_generation(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    events = record_events(monkeypatch)
+async def test_a_converged_pass_writes_its_status_fields_conditions_and_generation() -> None:
+    events = Events()
     status = ResourceGroupStatus(linstor_name="rg1", max_volume_size=None)
     before = {"maxVolumeSize": "1Gi"}
-    patch, outcome = await run(Outcome.done("in place", status, ["created rg1"]), status=before, generation=3)
+    patch, outcome = await run(
+        Outcome.done("in place", status, ["created rg1"]), status=before, generation=3, events=events
+    )
     assert outcome.ready
     assert patch.status["linstorName"] == "rg1"
     assert patch.status["maxVolumeSize"] is None  # set to None: removed from status
@@ -77,8 +79,7 @@ async def test_a_converged_pass_writes_its_status_fields_conditions_and_generati
     assert [(e.type, e.reason, e.message) for e in events.posted] == [("Normal", "Reconciled", "created rg1")]
 
 
-async def test_unchanged_fields_are_not_patched(monkeypatch: pytest.MonkeyPatch) -> None:
-    record_events(monkeypatch)
+async def test_unchanged_fields_are_not_patched() -> None:
     first, _ = await run(Outcome.done("ok", ResourceGroupStatus(linstor_name="rg1"), []))
     again, _ = await run(
         Outcome.done("ok", ResourceGroupStatus(linstor_name="rg1"), []), status=dict(first.status)
@@ -86,38 +87,29 @@ async def test_unchanged_fields_are_not_patched(monkeypatch: pytest.MonkeyPatch)
     assert dict(again.status) == {}
 
 
-async def test_a_waiting_pass_asks_kopf_to_retry_after_the_settings_delay(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    events = record_events(monkeypatch)
+async def test_a_waiting_pass_asks_kopf_to_retry_after_the_settings_delay() -> None:
+    events = Events()
     outcome = Outcome.waiting(reasons.NAME_CONFLICT, "taken", retry=Wait.SLOW)
     with pytest.raises(kopf.TemporaryError) as caught:
-        await run(outcome, rt=runtime(delays=RetryDelays(slow=42)))
+        await run(outcome, rt=runtime(events, delays=RetryDelays(slow=42)))
     assert caught.value.delay == 42
     assert [(e.reason, e.message) for e in events.posted] == [("NameConflict", "taken")]
 
 
-async def test_the_drift_timer_only_records(monkeypatch: pytest.MonkeyPatch) -> None:
-    record_events(monkeypatch)
+async def test_the_drift_timer_only_records() -> None:
     patch, outcome = await run(Outcome.waiting(reasons.PLACING, "placing"), raise_for_retry=False)
     assert not outcome.ready and condition(patch, "Ready")["reason"] == "Placing"
-    assert "observedGeneration" not in patch.status
 
 
-async def test_a_backend_failure_is_a_condition_a_warning_and_a_backoff(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    events = record_events(monkeypatch)
+async def test_a_backend_failure_is_a_condition_a_warning_and_a_backoff() -> None:
+    events = Events()
     with pytest.raises(kopf.TemporaryError) as caught:
-        await run(BackendUnavailable(Backend.LINSTOR, "no controller answered"), retry=2)
+        await run(BackendUnavailable(Backend.LINSTOR, "no controller answered"), retry=2, events=events)
     assert caught.value.delay is not None and 4.0 <= caught.value.delay <= 8.0  # base 2 * 2**2, jittered
     assert [(e.type, e.reason) for e in events.posted] == [("Warning", "BackendUnavailable")]
 
 
-async def test_a_failure_on_a_converged_object_keeps_ready_and_reports_in_synced(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    record_events(monkeypatch)
+async def test_a_failure_on_a_converged_object_keeps_ready_and_reports_in_synced() -> None:
     converged, _ = await run(Outcome.done("ok", ResourceGroupStatus(linstor_name="rg1"), []))
     status = {**converged.status}
     patch, _ = await run(BackendUnavailable(Backend.LINSTOR, "down"), status=status, raise_for_retry=False)
@@ -126,29 +118,24 @@ async def test_a_failure_on_a_converged_object_keeps_ready_and_reports_in_synced
     assert (synced["status"], synced["reason"]) == ("False", "BackendUnavailable")
 
 
-async def test_an_unexpected_error_is_an_internal_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    record_events(monkeypatch)
+async def test_an_unexpected_error_is_an_internal_error() -> None:
     patch, outcome = await run(ValueError("boom"), raise_for_retry=False)
     assert outcome.reason == "InternalError" and "ValueError: boom" in outcome.message
     assert condition(patch, "Ready")["reason"] == "InternalError"
 
 
-async def test_deleting_reports_deleting_and_not_the_generation(monkeypatch: pytest.MonkeyPatch) -> None:
-    record_events(monkeypatch)
+async def test_deleting_reports_deleting() -> None:
     patch, outcome = await run(Outcome.done("gone", None, []), deleting=True)
     ready = condition(patch, "Ready")
     assert outcome.ready and (ready["status"], ready["reason"]) == ("False", "Deleting")
-    assert "observedGeneration" not in patch.status
 
 
-async def test_a_status_of_another_kind_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    record_events(monkeypatch)
+async def test_a_status_of_another_kind_is_refused() -> None:
     with pytest.raises(TypeError, match="SnapshotStatus"):
         await run(Outcome.done("ok", SnapshotStatus(linstor_name="s"), []))
 
 
-async def test_passes_of_one_object_never_overlap(monkeypatch: pytest.MonkeyPatch) -> None:
-    record_events(monkeypatch)
+async def test_passes_of_one_object_never_overlap() -> None:
     rt = runtime()
     active, most = 0, 0
 
@@ -175,3 +162,88 @@ async def test_passes_of_one_object_never_overlap(monkeypatch: pytest.MonkeyPatc
 
     await asyncio.gather(*(one() for _ in range(5)))
     assert most == 1
+
+
+# ------------------------------------------------------------------ kstatus conditions and Events
+
+
+def pair(patch: kopf.Patch) -> tuple[str, str]:
+    return condition(patch, "Reconciling")["status"], condition(patch, "Stalled")["status"]
+
+
+async def test_observed_generation_is_written_on_every_pass_failed_ones_too() -> None:
+    converged, _ = await run(Outcome.done("ok", None, []), generation=1)
+    assert converged.status["observedGeneration"] == 1
+    status = dict(converged.status)
+    for failure in (BackendUnavailable(Backend.LINSTOR, "down"), ValueError("bug")):
+        patch, _ = await run(failure, status=status, generation=2, raise_for_retry=False)
+        assert patch.status["observedGeneration"] == 2
+        assert condition(patch, "Ready")["status"] == "False"  # not converged at generation 2
+        assert pair(patch) == ("True", "False")  # still working toward it (kstatus: InProgress)
+
+
+async def test_a_converged_object_is_neither_reconciling_nor_stalled() -> None:
+    patch, _ = await run(Outcome.done("ok", None, []), generation=4)
+    assert pair(patch) == ("False", "False")  # with observedGeneration 4: kstatus Current
+    assert condition(patch, "Reconciling")["observedGeneration"] == 4
+
+
+async def test_a_wait_reconciles_and_a_state_that_needs_a_person_stalls() -> None:
+    events = Events()
+    waiting, _ = await run(Outcome.waiting(reasons.PLACING, "placing"), raise_for_retry=False, events=events)
+    assert pair(waiting) == ("True", "False")
+    assert condition(waiting, "Reconciling")["reason"] == "Placing"
+    stalled, _ = await run(
+        Outcome.waiting(reasons.DEVICE_NOT_FOUND, "no sdz"), raise_for_retry=False, events=events
+    )
+    assert pair(stalled) == ("False", "True")  # never both: kstatus would read the first True
+    assert condition(stalled, "Stalled")["reason"] == "DeviceNotFound"
+    assert [(e.type, e.reason) for e in events.posted] == [
+        ("Normal", "Placing"),
+        ("Warning", "DeviceNotFound"),
+    ]
+
+
+async def test_a_refusal_that_needs_a_person_stalls_even_as_a_failure() -> None:
+    forbidden = MaasForbidden(403, "RAID changes need a MAAS administrator", {})
+    patch, outcome = await run(forbidden, raise_for_retry=False)
+    assert outcome.reason == "Forbidden" and pair(patch) == ("False", "True")
+
+
+async def test_a_stalled_object_recovers_when_the_spec_is_fixed() -> None:
+    stalled, _ = await run(Outcome.waiting(reasons.NAME_CONFLICT, "taken"), raise_for_retry=False)
+    patch, _ = await run(Outcome.done("ok", None, []), status=dict(stalled.status), generation=2)
+    assert condition(patch, "Ready")["status"] == "True" and pair(patch) == ("False", "False")
+
+
+async def test_a_failed_drift_pass_on_a_converged_object_leaves_the_pair_alone() -> None:
+    converged, _ = await run(Outcome.done("ok", None, []))
+    status = dict(converged.status)
+    patch, _ = await run(BackendUnavailable(Backend.LINSTOR, "down"), status=status, raise_for_retry=False)
+    assert condition(patch, "Ready")["status"] == "True" and pair(patch) == ("False", "False")
+    assert condition(patch, "Synced")["status"] == "False"
+
+
+async def test_ready_but_progressing_keeps_ready_reconciling_and_looks_again() -> None:
+    outcome = Outcome.done("replica on n3 syncing", None, [], progressing=True)
+    with pytest.raises(kopf.TemporaryError) as caught:
+        await run(outcome)
+    assert caught.value.delay == OperatorSettings().delays.wait
+    patch, _ = await run(outcome, raise_for_retry=False)
+    assert condition(patch, "Ready")["status"] == "True"
+    assert pair(patch) == ("True", "False") and condition(patch, "Reconciling")["reason"] == "Progressing"
+
+
+async def test_degraded_is_reported_with_a_warning_then_cleared() -> None:
+    events = Events()
+    sick = Outcome.done("usable", None, [], degraded=Degradation(reasons.NOT_CONNECTED, "n2 is offline"))
+    patch, _ = await run(sick, events=events)
+    degraded = condition(patch, "Degraded")
+    assert (degraded["status"], degraded["reason"]) == ("True", "NotConnected")
+    assert degraded["message"] == "n2 is offline"
+    assert ("Warning", "NotConnected") in [(e.type, e.reason) for e in events.posted]
+    healed, _ = await run(Outcome.done("usable", None, []), status=dict(patch.status))
+    healthy = condition(healed, "Degraded")
+    assert (healthy["status"], healthy["reason"]) == ("False", "Healthy")
+    never, _ = await run(Outcome.done("usable", None, []))
+    assert "Degraded" not in {c["type"] for c in never.status["conditions"]}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..common import Faults, Stats, serve
+from ..common import Stats, serve
 from .app import build_app
+from .faults import LinstorFaults
 from .seed import SeedError, load_seed
 from .tls import server_ssl_context
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         file=sys.stderr,
         flush=True,
     )
-    serve(build_app(state, Faults(), Stats()), args.host, args.port, ssl_ctx)
+    serve(build_app(state, LinstorFaults(), Stats()), args.host, args.port, ssl_ctx)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,25 @@ from typing import Any
 
 from aiohttp import web
 
-from ..common import Faults, Handler, Stats, install_sim_endpoints
+from ..common import Handler, Stats, install_sim_endpoints
 from . import apicallrc as rc
-from . import routes_definitions, routes_groups, routes_kv, routes_nodes, routes_resources, routes_snapshots
-from .http import STATE_KEY
+from . import (
+    balance,
+    errorreports,
+    lifecycle,
+    routes_backups,
+    routes_definitions,
+    routes_encryption,
+    routes_groups,
+    routes_kv,
+    routes_nodes,
+    routes_remotes,
+    routes_resources,
+    routes_schedules,
+    routes_snapshots,
+)
+from .faults import FAULTS_KEY, LinstorFaults, after_commit
+from .http import COMMIT_HOOK_KEY, STATE_KEY
 from .model import State
 
 log = logging.getLogger(__name__)
@@ -66,19 +81,30 @@ async def _sim_in_use(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def build_app(state: State, faults: Faults | None = None, stats: Stats | None = None) -> web.Application:
+def build_app(
+    state: State, faults: LinstorFaults | None = None, stats: Stats | None = None
+) -> web.Application:
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app[STATE_KEY] = state
-    install_sim_endpoints(app, faults or Faults(), stats or Stats(), injected_error)
+    app[FAULTS_KEY] = faults or LinstorFaults()
+    app[COMMIT_HOOK_KEY] = after_commit
+    install_sim_endpoints(app, app[FAULTS_KEY], stats or Stats(), injected_error)
     app.middlewares.append(errors_middleware)
     app.router.add_post("/_sim/in-use", _sim_in_use)
     for module in (
+        balance,
+        errorreports,
+        lifecycle,
         routes_nodes,
         routes_groups,
         routes_definitions,
         routes_resources,
         routes_snapshots,
         routes_kv,
+        routes_encryption,
+        routes_remotes,
+        routes_backups,
+        routes_schedules,
     ):
         module.setup(app)
     return app

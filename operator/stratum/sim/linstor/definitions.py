@@ -137,7 +137,7 @@ def create_vd(
         chosen = allocated
     vd = VolumeDefinition(nr, size_kib, chosen, dict(props or {}), [f for f in (flags or []) if f])
     rd.vds[nr] = vd
-    engine.add_volume_everywhere(rd, vd)
+    engine.add_volume_everywhere(state, rd, vd)
     return vd, [
         rc.ok(
             rc.MASK_CRT | rc.MASK_VLM_DFN | rc.CREATED,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import apicallrc as rc
-from . import autoplacer
+from . import autoplacer, drbdstate, readywait
 from . import selectfilter as sf
 from .model import (
     DEFAULT_LAYER_STACK,
@@ -94,7 +94,9 @@ def create_resource(
     layers: list[str] | None = None,
     node_id: int | None = None,
     ports: list[int] | None = None,
+    restored: bool = False,
 ) -> Resource:
+    """A new resource; `restored` ones come with the snapshot's data (UpToDate, no initial sync)."""
     fix_layer_stack(rd, layers)
     nid = node_id if node_id is not None else _next_node_id(rd)
     flags: set[str] = set()
@@ -122,10 +124,11 @@ def create_resource(
                 res.ports = [allocated]
         elif rd.port is not None:
             res.ports = [rd.port]
-    for vd in rd.vds.values():
-        res.volumes[vd.number] = _make_volume(rd, vd, pool)
     rd.resources[node.key] = res
     node.resources[rd.key] = res
+    for vd in rd.vds.values():
+        res.volumes[vd.number] = _make_volume(rd, vd, pool)
+        drbdstate.start_volume(state, res, vd, res.volumes[vd.number], restored)
     return res
 
 
@@ -140,9 +143,11 @@ def remove_resource(state: State, res: Resource) -> None:
     node.resources.pop(rd.key, None)
 
 
-def add_volume_everywhere(rd: ResourceDefinition, vd: VolumeDefinition) -> None:
+def add_volume_everywhere(state: State, rd: ResourceDefinition, vd: VolumeDefinition) -> None:
     for res in rd.resources.values():
         res.volumes[vd.number] = _make_volume(rd, vd, res.pool)
+        drbdstate.start_volume(state, res, vd, res.volumes[vd.number], restored=False)
+    drbdstate.mark_initialized(rd)
 
 
 def remove_volume_everywhere(rd: ResourceDefinition, nr: int) -> None:
@@ -161,7 +166,9 @@ def resize_volumes(rd: ResourceDefinition, vd: VolumeDefinition) -> None:
         vol.pool.reserve(rd.key, vd.number, vol.allocated_kib)
 
 
-def set_disk(res: Resource, pool: StoragePool, diskless: bool, diskful_by: str | None = None) -> None:
+def set_disk(
+    state: State, res: Resource, pool: StoragePool, diskless: bool, diskful_by: str | None = None
+) -> None:
     """Toggle a resource between diskful and diskless (or drop a tiebreaker's flag)."""
     rd = res.rd
     for vol in res.volumes.values():
@@ -178,6 +185,7 @@ def set_disk(res: Resource, pool: StoragePool, diskless: bool, diskful_by: str |
             res.props["DiskfulBy"] = diskful_by
     for nr, vd in rd.vds.items():
         res.volumes[nr] = _make_volume(rd, vd, pool)
+        drbdstate.start_volume(state, res, vd, res.volumes[nr], restored=False)
 
 
 def resource_entries(res: Resource, verb: str = "created") -> list[rc.Entry]:
@@ -199,13 +207,6 @@ def resource_entries(res: Resource, verb: str = "created") -> list[rc.Entry]:
                 obj_refs={**refs, "VlmNr": str(nr)},
             )
         )
-    entries.append(
-        rc.ok(
-            rc.MASK_CRT | rc.MASK_RSC | rc.CREATED,
-            f"Resource '{res.rd.name}' on '{res.node.name}' ready",
-            obj_refs=refs,
-        )
-    )
     return entries
 
 
@@ -264,16 +265,20 @@ def _autoplace(state: State, rd: ResourceDefinition, flt: Mapping[str, Any]) -> 
     check_peer_slots(rd, new_count)
 
     layers = list(flt["layer_stack"]) if flt.get("layer_stack") else None
+    deployed: list[Resource] = []
     for c in chosen:
         own = c.node.resources.get(rd.key)
         if own is not None and own.tiebreaker:
-            set_disk(own, c.pool, diskless=False, diskful_by="auto-placer")
+            set_disk(state, own, c.pool, diskless=False, diskful_by="auto-placer")
+            deployed.append(own)
         else:
-            create_resource(
-                state, rd, c.node, c.pool, diskless=False, diskful_by="auto-placer", layers=layers
+            deployed.append(
+                create_resource(
+                    state, rd, c.node, c.pool, diskless=False, diskful_by="auto-placer", layers=layers
+                )
             )
     for c in remaining:
-        create_resource(state, rd, c.node, c.pool, diskless=True, layers=layers)
+        deployed.append(create_resource(state, rd, c.node, c.pool, diskless=True, layers=layers))
 
     if chosen:
         used = ", ".join(f"'{c.node.name} ({c.pool.name})'" for c in chosen)
@@ -298,14 +303,7 @@ def _autoplace(state: State, rd: ResourceDefinition, flt: Mapping[str, Any]) -> 
             )
         )
     entries.extend(after_change(state, rd))
-    for c in [*chosen, *remaining]:
-        entries.append(
-            rc.ok(
-                rc.MASK_CRT | rc.MASK_RSC | rc.CREATED,
-                f"Resource '{rd.name}' on '{c.node.name}' ready",
-                obj_refs={"RscDfn": rd.name, "Node": c.node.name},
-            )
-        )
+    entries.extend(readywait.ready_entries(state, rd, deployed))
     return entries
 
 
@@ -313,6 +311,7 @@ def _autoplace(state: State, rd: ResourceDefinition, flt: Mapping[str, Any]) -> 
 
 
 def after_change(state: State, rd: ResourceDefinition) -> list[rc.Entry]:
+    drbdstate.mark_initialized(rd)
     if "DRBD" not in (rd.layer_stack or []):
         return []
     return manage_tiebreaker(state, rd) + auto_quorum(state, rd)

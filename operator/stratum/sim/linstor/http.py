@@ -11,8 +11,13 @@ from aiohttp import web
 
 from . import apicallrc as rc
 from .model import State
+from .restversion import refuse_unknown_fields, route_unknown
 
 STATE_KEY: web.AppKey[State] = web.AppKey("linstor_state", State)
+
+# Called with the entries of every mutation that went through (e.g. to fail it after the commit).
+CommitHook = Callable[[web.Request, State, list[rc.Entry]], list[rc.Entry]]
+COMMIT_HOOK_KEY: web.AppKey[CommitHook] = web.AppKey("linstor_commit_hook")
 
 T = TypeVar("T")
 
@@ -57,9 +62,18 @@ def mutating(context: int, success: int, parse_status: int = 500) -> Callable[[M
         @wraps(fn)
         async def handler(request: web.Request) -> web.StreamResponse:
             state = state_of(request)
+            missing = route_unknown(request, state)
+            if missing == 404:
+                raise web.HTTPNotFound()
+            if missing is not None:
+                raise web.HTTPMethodNotAllowed(request.method, ["GET", "DELETE"])
             try:
                 body = await read_body(request, parse_status)
+                refuse_unknown_fields(request, state, body, parse_status)
                 entries = fn(request, state, body)
+                hook = request.app.get(COMMIT_HOOK_KEY)
+                if hook is not None:
+                    entries = hook(request, state, list(entries))
             except rc.ApiError as exc:
                 return entries_response(exc.entries, success, context, exc.status)
             return entries_response(entries, success, context)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .apicallrc import new_uuid
 from .names import key
+from .remotes import BackupState
 
 THIN_PROVIDERS = frozenset({"LVM_THIN", "ZFS_THIN", "FILE_THIN", "STORAGE_SPACES_THIN"})
 DISKLESS_PROVIDERS = frozenset({"DISKLESS"})
@@ -154,6 +156,7 @@ class Node:
     flags: set[str] = field(default_factory=set)
     address: str = "127.0.0.1"
     uuid: str = field(default_factory=new_uuid)
+    offline_since: float | None = None
     pools: dict[str, StoragePool] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
     ports: NumberPool = field(default_factory=lambda: NumberPool(*PORT_RANGE))
@@ -202,6 +205,10 @@ class VolumeDefinition:
     props: dict[str, str] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     uuid: str = field(default_factory=new_uuid)
+    # Linstor/Drbd/InitialUptoDateOn: the node whose new metadata wins the initial UpToDate race.
+    initial_uptodate_on: str | None = None
+    # When the RESIZE flag is cleared (the satellites finished resizing).
+    resize_until: float | None = None
 
 
 @dataclass(eq=False)
@@ -211,6 +218,11 @@ class Volume:
     allocated_kib: int
     props: dict[str, str] = field(default_factory=dict)
     uuid: str = field(default_factory=new_uuid)
+    # A running DRBD resync towards this volume (SyncTarget): start time and length in seconds.
+    sync_start: float | None = None
+    sync_seconds: float = 0.0
+    # Needs a resync but no connected UpToDate peer to sync from (stays Inconsistent meanwhile).
+    awaiting_source: bool = False
 
 
 @dataclass(eq=False)
@@ -317,6 +329,20 @@ class ResourceDefinition:
 
 
 @dataclass(eq=False)
+class ErrorReport:
+    """One error report as the controller keeps it (ErrorReporter; GET /v1/error-reports)."""
+
+    node_name: str
+    error_time: int
+    report_id: str
+    text: str
+    exception: str
+    exception_message: str
+    version: str
+    module: str = "SATELLITE"
+
+
+@dataclass(eq=False)
 class KeyValueStore:
     name: str
     props: dict[str, str] = field(default_factory=dict)
@@ -330,12 +356,28 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
+# linstor-server: docs/rest_v1_openapi.yaml `info.version` at each release tag.
+REST_API_VERSIONS = {
+    24: "1.20.0",
+    25: "1.20.2",
+    26: "1.21.0",
+    27: "1.22.0",
+    28: "1.23.0",
+    29: "1.23.0",
+    30: "1.24.0",
+    31: "1.25.0",
+    32: "1.26.0",
+    33: "1.27.0",
+    34: "1.28.0",
+}
+
+
 def rest_api_version(version: tuple[int, int, int]) -> str:
-    """Controller release -> REST API version (v1.29 -> 1.23.0 ... v1.34 -> 1.28.0)."""
+    """Controller release -> REST API version (v1.24 -> 1.20.0 ... v1.34 -> 1.28.0)."""
     major, minor, _ = version
-    if major != 1:
-        return "1.28.0"
-    return f"1.{max(minor - 6, 0)}.0"
+    if major != 1 or minor > max(REST_API_VERSIONS):
+        return REST_API_VERSIONS[max(REST_API_VERSIONS)]
+    return REST_API_VERSIONS.get(minor, REST_API_VERSIONS[min(REST_API_VERSIONS)])
 
 
 class State:
@@ -354,8 +396,15 @@ class State:
         self.rd_ports = NumberPool(*PORT_RANGE)
         self.git_hash = "0" * 40
         self.build_time = "2025-01-01T00:00:00+00:00"
+        self.backup = BackupState()
         dflt = ResourceGroup(DFLT_RSC_GRP, select_filter={"place_count": 2})
         self.rgs[dflt.key] = dflt
+        # Lifecycle (what happens over time): resync and resize durations, the clock they run on.
+        self.sync_seconds = 0.0
+        self.resize_seconds = 0.0
+        self.clock: Callable[[], float] = time.monotonic
+        self.error_reports: list[ErrorReport] = []
+        self.resizing: list[tuple[ResourceDefinition, VolumeDefinition]] = []
 
     # Version-dependent behaviour ------------------------------------------------------------
 
@@ -372,6 +421,18 @@ class State:
     def rollback_via_restore(self) -> bool:
         """v1.31+: rollback to any snapshot (non-ZFS); before only to the most recent one."""
         return self.version >= (1, 31, 0)
+
+    @property
+    def rest_version(self) -> tuple[int, int, int]:
+        return parse_version(self.rest_api_version)
+
+    @property
+    def reports_replication_states(self) -> bool:
+        """REST 1.25 (v1.31) added VolumeState.replication_states (CHANGELOG-OPENAPI.md)."""
+        return self.rest_version >= (1, 25, 0)
+
+    def now(self) -> float:
+        return self.clock()
 
     @property
     def thin_min_free(self) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from . import apicallrc as rc
-from . import engine
+from . import drbdstate, engine, lifecycle, readywait
 from . import props as P
 from .definitions import create_rd, create_vd, drop_rd
 from .http import body_dict, int_param, mutating, paginate, query_bool, query_list, reading
@@ -171,6 +171,26 @@ def delete_rd(request: web.Request, state: State, body: Any) -> list[rc.Entry]:
                 obj_refs={"RscDfn": rd.name, "Node": res.node.name},
             )
         )
+    away = [r for r in ordered if not r.node.online]
+    if away:
+        # CtrlRscDfnDeleteApiCallHandler: flagged DELETE; the satellites that are away delete their
+        # resources when they reconnect, and the definition goes with the last of them.
+        entries += readywait.satellite_updates(rd)
+        rd.flags = [*[f for f in rd.flags if f != "DELETE"], "DELETE"]
+        for res in ordered:
+            if res.node.online:
+                engine.remove_resource(state, res)
+            else:
+                res.flags.add("DELETE")
+        entries.append(
+            rc.ok(
+                rc.DELETED,
+                f"Resource definition '{rd.name}' marked for deletion.",
+                details=f"Resource definition '{rd.name}' UUID is: {rd.uuid}",
+                obj_refs={"RscDfn": rd.name},
+            )
+        )
+        return entries
     drop_rd(state, rd)
     entries.append(
         rc.ok(
@@ -288,8 +308,20 @@ def _resize(state: State, rd: ResourceDefinition, vd: VolumeDefinition, size: in
                 details="\n".join(short),
                 obj_refs=refs,
             )
+        # CtrlVlmDfnModifyApiCallHandler: every diskful DRBD replica must report UpToDate (an
+        # offline satellite reports nothing, which counts as not UpToDate).
+        for res in deployed:
+            if res.diskless or not drbdstate.has_drbd(rd) or drbdstate.up_to_date(state, res):
+                continue
+            raise rc.fail(
+                rc.FAIL_NOT_ALL_UPTODATE,
+                "Cannot resize volume, because we have a non-UpToDate DRBD device.",
+                obj_refs={**refs, "Node": res.node.name},
+            )
     vd.size_kib = size
     engine.resize_volumes(rd, vd)
+    if deployed:
+        lifecycle.start_resize(state, rd, vd)
     return [
         rc.ok(
             rc.MASK_MOD | rc.MASK_VLM_DFN | rc.MODIFIED,

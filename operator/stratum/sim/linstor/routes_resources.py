@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from . import apicallrc as rc
-from . import autoplacer, engine
+from . import autoplacer, engine, readywait
 from . import props as P
 from . import selectfilter as sf
 from .http import body_dict, int_param, mutating, paginate, query_bool, query_list, reading
@@ -179,6 +179,7 @@ def create_resources(state: State, rd: ResourceDefinition, items: list[Any]) -> 
     new = sum(1 for p in plans if p.node.key not in rd.resources)
     engine.check_peer_slots(rd, new)
     entries: list[rc.Entry] = []
+    deployed: list[Resource] = []
     for plan in plans:
         refs = {"RscDfn": rd.name, "Node": plan.node.name}
         if plan.deprecated_flag:
@@ -202,7 +203,8 @@ def create_resources(state: State, rd: ResourceDefinition, items: list[Any]) -> 
                     )
                 )
             elif existing.diskless and not plan.diskless:
-                engine.set_disk(existing, plan.pool, diskless=False, diskful_by="user")
+                engine.set_disk(state, existing, plan.pool, diskless=False, diskful_by="user")
+                deployed.append(existing)
                 entries.append(
                     rc.ok(
                         rc.MASK_MOD | rc.MASK_RSC | rc.MODIFIED,
@@ -241,6 +243,7 @@ def create_resources(state: State, rd: ResourceDefinition, items: list[Any]) -> 
             ports=plan.ports,
         )
         entries += engine.resource_entries(res)
+        deployed.append(res)
     if not rd.vds:
         entries.append(
             rc.warn(
@@ -260,6 +263,7 @@ def create_resources(state: State, rd: ResourceDefinition, items: list[Any]) -> 
             )
         )
     entries += engine.after_change(state, rd)
+    entries += readywait.ready_entries(state, rd, deployed)
     return entries
 
 
@@ -328,14 +332,14 @@ def toggle_disk(
                 obj_refs=refs,
             )
         pool = resolve_diskless_pool(state, rd, node, pool_name)
-        engine.set_disk(res, pool, diskless=True)
+        engine.set_disk(state, res, pool, diskless=True)
         res.drbd_client = client
         message = f"Removal of disk from resource '{rd.name}' on node '{node.name}' registered"
     else:
         if not res.diskless:
             return [rc.info(rc.INFO_NOOP, f"Resource '{rd.name}' on '{node.name}' is already diskful.")]
         pool = resolve_diskful_pool(state, rd, node, pool_name)
-        engine.set_disk(res, pool, diskless=False, diskful_by=diskful_by)
+        engine.set_disk(state, res, pool, diskless=False, diskful_by=diskful_by)
         message = f"Addition of disk to resource '{rd.name}' on node '{node.name}' registered"
     entries = [
         rc.ok(rc.MODIFIED, message, details=f"Resource UUID is: {res.uuid}", obj_refs=refs),
@@ -400,7 +404,11 @@ def make_available(request: web.Request, state: State, body: Any) -> list[rc.Ent
         created = engine.create_resource(
             state, rd, node, pool, diskless=pool.diskless, diskful_by="make-available"
         )
-        return engine.resource_entries(created) + engine.after_change(state, rd)
+        return (
+            engine.resource_entries(created)
+            + engine.after_change(state, rd)
+            + readywait.ready_entries(state, rd, [created])
+        )
     if res.tiebreaker:
         res.flags.discard("TIE_BREAKER")
         entries = [
@@ -454,6 +462,12 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
                 obj_refs={"RscDfn": rd_name, "Node": node_name},
             )
         ]
+    return delete_replica(state, res, keep_tiebreaker=query_bool(request, "keep_tiebreaker"))
+
+
+def delete_replica(state: State, res: Resource, keep_tiebreaker: bool) -> list[rc.Entry]:
+    """CtrlRscDeleteApiCallHandler: delete one resource (or turn it into the tiebreaker)."""
+    rd = res.rd
     refs = {"RscDfn": rd.name, "Node": res.node.name}
     if res.in_use:
         raise rc.fail(
@@ -464,9 +478,21 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
             obj_refs=refs,
         )
     entries: list[rc.Entry] = []
+    if not res.node.online:
+        # CtrlRscDeleteApiCallHandler: marked DELETE now, gone once its satellite reconnects.
+        res.flags.add("DELETE")
+        entries.append(
+            rc.ok(
+                rc.DELETED,
+                f"Resource '{rd.name}' on node '{res.node.name}' marked for deletion.",
+                details=f"Resource '{rd.name}' on node '{res.node.name}' UUID is: {res.uuid}",
+                obj_refs=refs,
+            )
+        )
+        return entries + readywait.satellite_updates(rd) + engine.after_change(state, rd)
     if res.tiebreaker:
         engine.remove_resource(state, res)
-        if not query_bool(request, "keep_tiebreaker"):
+        if not keep_tiebreaker:
             rd.props["DrbdOptions/auto-add-quorum-tiebreaker"] = "False"
             entries.append(
                 rc.info(
@@ -498,7 +524,7 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
                 and pool is not None
             )
             if takeover and pool is not None:
-                engine.set_disk(res, pool, diskless=True)
+                engine.set_disk(state, res, pool, diskless=True)
                 res.flags.add("TIE_BREAKER")
                 entries.append(
                     rc.info(
@@ -519,7 +545,7 @@ def delete_resource(request: web.Request, state: State, body: Any) -> list[rc.En
         )
     )
     entries += engine.after_change(state, rd)
-    return entries
+    return entries + readywait.satellite_updates(rd)
 
 
 # Lists ------------------------------------------------------------------------------------------
@@ -545,7 +571,7 @@ def get_rd_resource(request: web.Request, state: State) -> Any:
 def list_volumes(request: web.Request, state: State) -> Any:
     rd = rd_or_404(state, request.match_info["rd"])
     res = rsc_or_404(rd, request.match_info["node"])
-    return [volume_json(res, v) for _, v in sorted(res.volumes.items())]
+    return [volume_json(res, v, state) for _, v in sorted(res.volumes.items())]
 
 
 @reading(rc.MASK_VLM)
@@ -558,7 +584,7 @@ def get_volume(request: web.Request, state: State) -> Any:
         raise rc.fail(
             rc.FAIL_NOT_FOUND_VLM, f"Volume '{nr}' of resource '{rd.name}' on '{res.node.name}' not found."
         )
-    return volume_json(res, vol)
+    return volume_json(res, vol, state)
 
 
 @reading(rc.MASK_RSC)

@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from . import apicallrc as rc
-from . import engine
+from . import engine, readywait
 from . import props as P
 from .definitions import create_vd
 from .http import body_dict, mutating, paginate, query_list, reading
@@ -20,7 +20,8 @@ from .model import (
     State,
 )
 from .names import check_snapshot_name, key
-from .routes_definitions import in_use_error, rd_or_404
+from .routes_definitions import rd_or_404
+from .routes_resources import resolve_diskful_pool, resolve_diskless_pool
 from .serialize import snapshot_json
 
 ZFS_PROVIDERS = {"ZFS", "ZFS_THIN"}
@@ -76,18 +77,21 @@ def take_snapshot(
             targets.append(res)
     else:
         targets = []
+        # CtrlSnapshotCrtHelper `warnNodeEvacuating` / `warnNodeOffline`: a bare warning (code 0).
         for res in rd.diskful():
-            if not res.node.online or "EVACUATE" in res.node.flags:
+            why = "evacuating" if "EVACUATE" in res.node.flags else None if res.node.online else "offline"
+            if why is not None:
                 entries.append(
-                    rc.warn(
-                        1002,
-                        f"Node '{res.node.name}' is not connected or evacuating; no snapshot taken there.",
+                    rc.Entry(
+                        rc.MASK_WARN,
+                        f"Snapshot for resource '{rd.name}' will not be created on node '{res.node.name}' "
+                        f"because that node is currently {why}.",
                     )
                 )
                 continue
             targets.append(res)
         if not targets:
-            raise rc.fail(rc.FAIL_NOT_FOUND_RSC, f"No resource of '{rd.name}' can take a snapshot.")
+            raise rc.fail(rc.FAIL_NOT_FOUND_RSC, "No resources found for snapshotting")
     for res in targets:
         for vol in res.volumes.values():
             if not vol.pool.supports_snapshots:
@@ -325,13 +329,19 @@ def restore_resources(request: web.Request, state: State, body: Any) -> list[rc.
             )
         plans.append((node, pool))
     engine.check_peer_slots(target, len(plans))
-    for k, v in snap.rd_props.items():
-        target.props.setdefault(k, v)
+    # CtrlSnapshotRestoreApiCallHandler: CtrlPropsHelper.copy(snapshot's RD props -> target RD) with
+    # override: the source's saved values replace the target's own.
+    target.props.update(snap.rd_props)
     entries: list[rc.Entry] = []
+    restored = []
     for node, pool in plans:
-        res = engine.create_resource(state, target, node, pool, diskless=False, diskful_by="user")
+        res = engine.create_resource(
+            state, target, node, pool, diskless=False, diskful_by="user", restored=True
+        )
+        restored.append(res)
         entries += engine.resource_entries(res)
     entries += engine.after_change(state, target)
+    entries += readywait.ready_entries(state, target, restored)
     return entries
 
 
@@ -346,15 +356,26 @@ def rollback(request: web.Request, state: State, body: Any) -> list[rc.Entry]:
     refs = {"RscDfn": rd.name, "Snapshot": snap.name}
     if "SUCCESSFUL" not in snap.flags:
         raise rc.fail(rc.FAIL_IN_USE, f"Snapshot '{snap.name}' is not successful.", obj_refs=refs)
-    for on_node in snap.nodes.values():
-        node = state.node(on_node.node_name)
-        if node is None or not node.online:
+    # CtrlSnapshotRollbackApiCallHandler `ensureAllSatellitesConnected`: every node of the definition.
+    for res in sorted(rd.resources.values(), key=lambda r: r.node.name):
+        if not res.node.online:
             raise rc.fail(
-                rc.FAIL_NOT_CONNECTED, f"Satellite '{on_node.node_name}' is not connected.", obj_refs=refs
+                rc.FAIL_NOT_CONNECTED,
+                f"No active connection to satellite '{res.node.name}'",
+                details="Snapshot rollback cannot be performed when the corresponding satellites are not "
+                "connected.",
+                obj_refs={**refs, "Node": res.node.name},
             )
-    problem = in_use_error(rd)
-    if problem is not None:
-        raise problem
+    # `ensureNoResourcesInUse`: the satellites' in_use (state.in_use on the REST view).
+    for res in sorted(rd.resources.values(), key=lambda r: r.node.name):
+        if res.in_use:
+            raise rc.fail(
+                rc.FAIL_IN_USE,
+                f"Resource '{rd.name}' on node '{res.node.name}' is still in use.",
+                cause="Resource is mounted/in use.",
+                correction=f"Un-mount resource '{rd.name}' on the node '{res.node.name}'.",
+                obj_refs={**refs, "Node": res.node.name},
+            )
     latest = max(s.sequence for s in rd.snapshots.values())
     is_zfs = any(v.provider in ZFS_PROVIDERS for s in snap.nodes.values() for v in s.volumes)
     strategy = str(
@@ -372,8 +393,8 @@ def rollback(request: web.Request, state: State, body: Any) -> list[rc.Entry]:
             obj_refs=refs,
         )
     entries: list[rc.Entry] = []
-    if state.rollback_via_restore:
-        entries += _reset_definitions(state, rd, snap)
+    if state.rollback_via_restore and not (is_zfs and strategy == "rollback"):
+        entries += _rollback_via_restore(state, rd, snap)
     entries.append(
         rc.ok(
             rc.MODIFIED,
@@ -384,9 +405,36 @@ def rollback(request: web.Request, state: State, body: Any) -> list[rc.Entry]:
     return entries
 
 
+def _rollback_via_restore(state: State, rd: ResourceDefinition, snap: Snapshot) -> list[rc.Entry]:
+    """v1.31+ "rollback via restore" (CtrlSnapshotRollbackApiCallHandler): all resources are
+    deleted, the volume definitions reset to the snapshot's, the snapshot restored on the nodes that
+    hold it (UpToDate with the snapshot's data), then `recreateResources` makes the resource available
+    again on every node that had one, diskful or diskless as before (a diskful one without the
+    snapshot joins the restored data and resyncs)."""
+    before = {r.node.key: (r.node, not r.diskless) for r in rd.resources.values() if not r.tiebreaker}
+    for res in list(rd.resources.values()):
+        engine.remove_resource(state, res)
+    entries = _reset_definitions(state, rd, snap)
+    for node_key, on_node in snap.nodes.items():
+        node = state.nodes.get(node_key)
+        pool = node.pool(on_node.volumes[0].pool_name) if node and on_node.volumes else None
+        if node is None or pool is None:
+            continue
+        engine.create_resource(state, rd, node, pool, diskless=False, diskful_by="user", restored=True)
+    for node_key, (node, diskful) in sorted(before.items()):
+        if node_key in rd.resources:
+            continue
+        pool = (
+            resolve_diskful_pool(state, rd, node, None)
+            if diskful
+            else resolve_diskless_pool(state, rd, node, None)
+        )
+        engine.create_resource(state, rd, node, pool, diskless=not diskful, diskful_by="make-available")
+    return entries + engine.after_change(state, rd)
+
+
 def _reset_definitions(state: State, rd: ResourceDefinition, snap: Snapshot) -> list[rc.Entry]:
-    """v1.31+ "rollback via restore": VDs get the snapshot's sizes/props, extra VDs go away, and the
-    resources come back on the same nodes as before the rollback (diskful/diskless as they were)."""
+    """VDs get the snapshot's sizes/props and extra VDs go away."""
     wanted = {svd.number: svd for svd in snap.vds}
     for nr in [nr for nr in rd.vds if nr not in wanted]:
         engine.remove_volume_everywhere(rd, nr)
@@ -401,7 +449,7 @@ def _reset_definitions(state: State, rd: ResourceDefinition, snap: Snapshot) -> 
         if vd.size_kib != svd.size_kib:
             vd.size_kib = svd.size_kib
             engine.resize_volumes(rd, vd)
-    return engine.after_change(state, rd)
+    return []
 
 
 def setup(app: web.Application) -> None:

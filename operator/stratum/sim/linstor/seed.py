@@ -10,7 +10,10 @@ nodes:
 ```
 Simulator extensions (all optional): per node `type` (SATELLITE, COMBINED, ...), `online`
 (false = satellite offline), `layers` (supported layer kinds) and `flags` (e.g. [EVACUATE]); per
-pool `props`; top level `controllerProps`.
+pool `props`; top level `controllerProps`, `masterPassphrase` (the controller was started with
+one, as LS_MASTER_PASSPHRASE does; S3 remotes need it) and `drbd: {syncSeconds: 0,
+resizeSeconds: 0}` (how long a resync of a replica added to existing data and a resize take; 0 = at
+once).
 """
 
 from __future__ import annotations
@@ -51,6 +54,18 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+def _flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise SeedError(f"{what} must be true or false")
+    return value
+
+
+def _seconds(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise SeedError(f"{what} must be a non-negative number of seconds")
+    return float(value)
+
+
 def load_seed(source: SeedLike, version: str | None = None) -> State:
     data = read_seed(source)
     state = State(str(version or data.get("version") or DEFAULT_VERSION))
@@ -58,6 +73,13 @@ def load_seed(source: SeedLike, version: str | None = None) -> State:
     if not isinstance(ctrl, Mapping):
         raise SeedError("controllerProps must be a mapping")
     state.ctrl_props.update({str(k): str(v) for k, v in ctrl.items()})
+    if data.get("masterPassphrase"):
+        state.backup.master_passphrase = str(data["masterPassphrase"])
+    drbd = data.get("drbd") or {}
+    if not isinstance(drbd, Mapping):
+        raise SeedError("drbd must be a mapping")
+    state.sync_seconds = _seconds(drbd.get("syncSeconds", 0), "drbd.syncSeconds")
+    state.resize_seconds = _seconds(drbd.get("resizeSeconds", 0), "drbd.resizeSeconds")
     for raw in data.get("nodes") or []:
         if not isinstance(raw, Mapping) or not raw.get("name"):
             raise SeedError("every node needs a name")
@@ -69,7 +91,7 @@ def load_seed(source: SeedLike, version: str | None = None) -> State:
             name=name,
             type=str(raw.get("type") or "SATELLITE").upper(),
             props={str(k): str(v) for k, v in (raw.get("props") or {}).items()},
-            online=bool(raw.get("online", True)),
+            online=_flag(raw.get("online", True), f"node {name} online"),
             layers=layers,
             flags={str(f).upper() for f in raw.get("flags") or []},
         )

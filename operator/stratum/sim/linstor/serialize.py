@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import drbdstate
 from .apicallrc import MASK_STOR_POOL, MASK_WARN, to_signed
 from .model import (
     LONG_MAX,
@@ -230,11 +231,7 @@ def _backing_device(res: Resource, vol: Volume) -> str | None:
     return f"/dev/{vg}/{suffix}"
 
 
-def _disk_state(res: Resource) -> str:
-    return "Diskless" if res.diskless else "UpToDate"
-
-
-def volume_json(res: Resource, vol: Volume) -> dict[str, Any]:
+def volume_json(res: Resource, vol: Volume, state: State) -> dict[str, Any]:
     vd = res.rd.vds.get(vol.number)
     minor = vd.minor if vd else 0
     usable = vd.size_kib if vd else 0
@@ -258,7 +255,9 @@ def volume_json(res: Resource, vol: Volume) -> dict[str, Any]:
                             "meta_disk": "internal" if backing else None,
                             "allocated_size_kib": vol.allocated_kib if backing else 0,
                             "usable_size_kib": usable,
-                            "disk_state": _disk_state(res),
+                            "disk_state": drbdstate.disk_state(state, res, vol)
+                            if drbdstate.reported(res)
+                            else None,
                         }
                     ),
                 }
@@ -290,7 +289,7 @@ def volume_json(res: Resource, vol: Volume) -> dict[str, Any]:
             "allocated_size_kib": vol.allocated_kib if backing else 0,
             "props": dict(vol.props),
             "uuid": vol.uuid,
-            "state": {"disk_state": _disk_state(res)},
+            "state": drbdstate.volume_state_json(state, res, vol),
             "layer_data_list": layers,
         }
     )
@@ -317,11 +316,7 @@ def _layer_object(res: Resource, state: State) -> dict[str, Any]:
     }
     if "DRBD" not in stack:
         return storage
-    peers = {
-        other.node.name: {"connected": True, "message": "Connected"}
-        for other in res.rd.resources.values()
-        if other is not res
-    }
+    peers = drbdstate.connections_json(res) if drbdstate.reported(res) else None
     drbd_flags: list[str] = []
     if res.diskless:
         drbd_flags.append("DISKLESS")
@@ -377,9 +372,9 @@ def resource_json(res: Resource, state: State, with_volumes: bool = False) -> di
             "flags": resource_flags(res),
             "uuid": res.uuid,
             "create_timestamp": res.create_ts,
-            "state": {"in_use": res.in_use} if res.node.online else None,
+            "state": {"in_use": res.in_use} if drbdstate.reported(res) else None,
             "layer_object": _layer_object(res, state),
-            "volumes": [volume_json(res, v) for _, v in sorted(res.volumes.items())]
+            "volumes": [volume_json(res, v, state) for _, v in sorted(res.volumes.items())]
             if with_volumes
             else None,
         }

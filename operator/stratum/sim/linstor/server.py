@@ -6,8 +6,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..common import Faults, Stats, ThreadedServer
+from ..common import Stats, ThreadedServer
 from .app import build_app
+from .faults import LinstorFaults
 from .model import State
 from .seed import SeedLike, load_seed
 from .tls import server_ssl_context
@@ -34,7 +35,7 @@ class LinstorSim:
         tls_client_ca: str | None = None,
     ) -> None:
         self.state: State = load_seed(seed, version)
-        self.faults = Faults()
+        self.faults = LinstorFaults()
         self.stats = Stats()
         self.host = host
         self.port = port

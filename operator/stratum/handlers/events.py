@@ -1,0 +1,128 @@
+"""Events where `kubectl describe` finds them. kopf posts an Event for a cluster-scoped object
+into a namespace and names that namespace in involvedObject too (kopf _cogs/clients/events.py),
+but kubectl looks for events whose involvedObject has no namespace; the API server accepts such
+an Event only in `default` (core/v1 Event validation), as the kubelet posts them for Nodes. So
+the operator posts its own, in the background, never holding up a pass."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from stratum.clients.errors import BackendError
+from stratum.clients.kube import EventClient
+from stratum.reconcile.reasons import EventType
+
+log = logging.getLogger("stratum.events")
+
+MAX_MESSAGE = 1024
+QUEUE_LIMIT = 1000
+
+
+class EventSink(Protocol):
+    def post(self, obj: Mapping[str, Any], *, type: EventType, reason: str, message: str) -> None: ...
+
+
+def involved_object(obj: Mapping[str, Any]) -> dict[str, str]:
+    """The object reference; no namespace for a cluster-scoped object."""
+    metadata = obj.get("metadata") or {}
+    ref = {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "name": metadata.get("name"),
+        "uid": metadata.get("uid"),
+        "namespace": metadata.get("namespace"),
+        "resourceVersion": metadata.get("resourceVersion"),
+    }
+    return {key: str(value) for key, value in ref.items() if value}
+
+
+def event_body(
+    obj: Mapping[str, Any],
+    *,
+    type: EventType,
+    reason: str,
+    message: str,
+    component: str,
+    instance: str,
+    cluster_namespace: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A core/v1 Event in the style `kubectl describe` shows (source, first/last timestamps)."""
+    ref = involved_object(obj)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "generateName": f"{ref.get('name', 'object')}.",
+            "namespace": ref.get("namespace", cluster_namespace),
+        },
+        "involvedObject": ref,
+        "type": type,
+        "reason": reason,
+        "message": message[:MAX_MESSAGE],
+        "source": {"component": component},
+        "reportingComponent": component,
+        "reportingInstance": instance,
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "count": 1,
+    }
+
+
+@dataclass
+class KubeEvents:
+    """Queues Events and posts them from one background task; a full queue or a refused post
+    loses the Event (conditions are the durable record), with a log line."""
+
+    client: EventClient
+    component: str
+    instance: str
+    cluster_namespace: str
+    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    _task: asyncio.Task[None] | None = None
+
+    def post(self, obj: Mapping[str, Any], *, type: EventType, reason: str, message: str) -> None:
+        event = event_body(
+            obj,
+            type=type,
+            reason=reason,
+            message=message,
+            component=self.component,
+            instance=self.instance,
+            cluster_namespace=self.cluster_namespace,
+            now=dt.datetime.now(dt.UTC),
+        )
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            log.warning("event queue full; dropped %s %s", reason, event["involvedObject"].get("name"))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="stratum-events")
+
+    async def _run(self) -> None:
+        while True:
+            event = await self.queue.get()
+            try:
+                await self.client.create(event)
+            except BackendError as exc:
+                log.warning("could not post event %s: %s", event["reason"], exc.message)
+            finally:
+                self.queue.task_done()
+
+    async def close(self) -> None:
+        """Post what is queued (briefly), then stop."""
+        if self._task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.queue.join(), timeout=5)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.close()
