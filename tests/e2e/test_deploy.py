@@ -177,7 +177,8 @@ def rules(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     cluster = rules(kustomized, "ClusterRole")
-    for rule in cluster + rules(kustomized, "Role"):
+    roles = {d["metadata"]["name"]: d for d in kustomized if d["kind"] == "Role"}
+    for rule in cluster + [r for role in roles.values() for r in role["rules"]]:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
         assert not {"deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
         # Only a SnapshotSchedule's children are ever deleted through the API.
@@ -204,15 +205,16 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
         assert grants[(group, f"{plural}/status")] == {"patch"}
     assert grants[("apiextensions.k8s.io", "customresourcedefinitions")] == {"list", "watch"}
     assert len(grants) == 15
-    assert rules(kustomized, "Role") == [
-        {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
-        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},
-    ]
+    # Events (of cluster-scoped objects); one Secret read by name in the operator's own namespace.
+    assert {name: role["rules"] for name, role in roles.items()} == {
+        "stratum-operator-events": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],
+        "stratum-operator": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
+    }
+    assert roles["stratum-operator"]["metadata"]["namespace"] == NS
     sa = find(kustomized, "ServiceAccount")["metadata"]
-    for binding in ("ClusterRoleBinding", "RoleBinding"):
-        assert find(kustomized, binding)["subjects"] == [
-            {"kind": "ServiceAccount", "name": sa["name"], "namespace": sa["namespace"]}
-        ]
+    subjects = [{"kind": "ServiceAccount", "name": sa["name"], "namespace": sa["namespace"]}]
+    bindings = [d for d in kustomized if d["kind"] in ("ClusterRoleBinding", "RoleBinding")]
+    assert len(bindings) == 3 and all(b["subjects"] == subjects for b in bindings)
 
 
 def test_chart_defaults_configure_no_backend(helm: Helm) -> None:
