@@ -62,6 +62,16 @@ OBJECTS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        # Every 5 s a Snapshot object of rbac-res, keep 1: creates and deletes Snapshot objects.
+        "snapshotschedules.linstor.stratum.dev",
+        {
+            "apiVersion": LINSTOR,
+            "kind": "SnapshotSchedule",
+            "metadata": {"name": "rbac-sched"},
+            "spec": {"schedule": "@every 5s", "resources": ["rbac-res"], "keep": 1},
+        },
+    ),
+    (
         "machineraids.maas.stratum.dev",
         {
             "apiVersion": MAAS,
@@ -214,6 +224,21 @@ def test_operator_reconciles_every_kind_with_only_the_chart_rbac(
         # kopf's own annotation (a patch of the object) once the handlers succeeded.
         obj = admin.get(resource, manifest["metadata"]["name"])
         assert "stratum.dev/last-handled-configuration" in obj["metadata"]["annotations"]
+    # The schedule created Snapshot objects and, with keep 1, deleted the older ones.
+    first = wait_for(
+        "a scheduled snapshot",
+        lambda: admin.get("snapshotschedules.linstor.stratum.dev", "rbac-sched")["status"].get(
+            "lastSuccessfulTime"
+        ),
+        proc=sa_operator,
+    )
+
+    def second_run_pruned() -> bool | None:
+        status = admin.get("snapshotschedules.linstor.stratum.dev", "rbac-sched")["status"]
+        counts = [r["snapshots"] for r in status.get("resources", [])]
+        return (status.get("lastSuccessfulTime") != first and counts == [1]) or None
+
+    wait_for("a second run and retention", second_run_pruned, proc=sa_operator)
     raid = admin.condition("machineraids.maas.stratum.dev", "rbac-raid")
     assert raid is not None and raid["reason"] != "NotConfigured", raid
 

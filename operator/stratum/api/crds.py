@@ -191,6 +191,11 @@ SNAPSHOT_SCHEDULE = Kind(
             "message": "set exactly one of spec.resources and spec.selector",
             "fieldPath": ".spec.resources",
         },
+        {
+            "rule": "size(self.metadata.name) <= 63",
+            "message": "metadata.name is at most 63 characters: it is the stratum.dev/schedule label "
+            "of the objects the schedule creates",
+        },
     ),
 )
 
