@@ -227,3 +227,55 @@ def test_a_changed_secret_reaches_linstor_and_never_status_or_logs(
     log = a.operator.log_path.read_text(errors="replace")
     for value in (wrong, s3_server.secret_key):
         assert value not in everything and value not in log
+
+
+def test_schedule_ships_each_snapshot_and_keeps_the_newest(
+    cluster_a: Cluster, s3_server: S3Server, bucket: str
+) -> None:
+    """backupTo: every run is also a full Backup object; retention deletes both, bucket included."""
+    a, s3 = cluster_a, s3_server.client()
+    a.kube.wait(REMOTES, "offsite", timeout="60s")
+    a.kube.apply(resource("logs", ["1Gi"]))
+    a.kube.wait(RESOURCES, "logs")
+    a.kube.apply(
+        {
+            "apiVersion": API,
+            "kind": "SnapshotSchedule",
+            "metadata": {"name": "logs-often"},
+            "spec": {"schedule": "@every 10s", "resources": ["logs"], "keep": 1, "backupTo": "offsite"},
+        }
+    )
+
+    def backups_of_schedule() -> dict[str, dict[str, Any]]:
+        items = a.kube.get(BACKUPS)["items"]
+        return {
+            i["metadata"]["name"]: i
+            for i in items
+            if i["metadata"].get("labels", {}).get("stratum.dev/schedule") == "logs-often"
+        }
+
+    seen: set[str] = set()
+
+    def two_runs_shipped() -> bool:
+        current = backups_of_schedule()
+        seen.update(current)
+        ready = [b for b in current.values() if b.get("status", {}).get("phase") == "Succeeded"]
+        return len(seen) >= 2 and len(current) == 1 and len(ready) == 1
+
+    deadline = time.monotonic() + 60
+    while not two_runs_shipped():
+        assert time.monotonic() < deadline, (seen, a.operator.tail())
+        time.sleep(0.5)
+    (kept,) = backups_of_schedule().values()
+    assert kept["spec"]["incremental"] is False and kept["spec"]["snapshot"] == kept["metadata"]["name"]
+    kept_id = kept["status"]["id"]
+
+    def only_the_kept_backup_in_bucket() -> bool:
+        metas = [k for k in bucket_keys(s3, bucket) if k.startswith("logs_") and k.endswith(".meta")]
+        return metas == [f"{kept_id}.meta"]
+
+    deadline = time.monotonic() + 30
+    while not only_the_kept_backup_in_bucket():
+        assert time.monotonic() < deadline, (bucket_keys(s3, bucket), a.operator.tail())
+        time.sleep(0.5)
+    a.kube.delete("snapshotschedules.linstor.stratum.dev", "logs-often")

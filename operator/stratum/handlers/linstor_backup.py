@@ -67,12 +67,28 @@ def remote_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> d
     }
 
 
-def backup_index(name: str, status: kopf.Status, **_: Any) -> dict[str, BackupRef]:
+def backup_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[str, BackupRef]:
+    shipped = bool(status.get("remoteLinstorName")) and not spec.get("import")
     return {
         name: BackupRef(
-            remote_linstor_name=status.get("remoteLinstorName"), id=status.get("id"), ready=is_ready(status)
+            remote_linstor_name=status.get("remoteLinstorName"),
+            id=status.get("id"),
+            ready=is_ready(status),
+            remote=str(spec.get("remote") or ""),
+            deletes_from_remote=shipped and spec.get("deletionPolicy", "Delete") == "Delete",
         )
     }
+
+
+def _dependent_backups(call: Call) -> list[str]:
+    """Backup objects whose deletion still needs this Remote."""
+    index = call.indexes["backup_index"]
+    return sorted(
+        name
+        for name in index
+        for ref in index[name]
+        if isinstance(ref, BackupRef) and ref.remote == call.name and ref.deletes_from_remote
+    )
 
 
 # ------------------------------------------------------------------------------- Remote
@@ -91,7 +107,8 @@ def _remote_pass(call: Call) -> Pass:
 
 def _remote_finalize(call: Call) -> Pass:
     spec = RemoteSpec.model_validate(dict(call.spec))
-    return lambda: remote.finalize(linstor_client(call), call.name, spec, _remote_recorded(call))
+    backups = _dependent_backups(call)
+    return lambda: remote.finalize(linstor_client(call), call.name, spec, _remote_recorded(call), backups)
 
 
 # ------------------------------------------------------------------------------- Backup

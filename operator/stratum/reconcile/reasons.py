@@ -168,6 +168,9 @@ BACKUP_FAILED = Reason(
 BACKUP_NOT_FOUND = Reason("BackupNotFound", "the remote has no such backup", stalls=True)
 WAITING_FOR_BACKUP = Reason("WaitingForBackup", "the Backup is not Ready yet")
 RESTORING = Reason("Restoring", "LINSTOR is downloading the backup into the resource")
+HAS_BACKUPS = Reason(
+    "HasBackups", "Backup objects still need the remote to be deleted; deletion continues once they go"
+)
 HAS_DEPENDENT_BACKUPS = Reason(
     "HasDependentBackups", "incremental backups build on this one; deletion continues once they go"
 )

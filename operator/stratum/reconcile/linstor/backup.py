@@ -178,6 +178,19 @@ async def finalize(client: LinstorClient, spec: BackupSpec, recorded: BackupStat
     remote = recorded.remote_linstor_name
     if spec.deletion_policy == "Retain":
         return Outcome.done(f"{WHAT} retained on {remote}", None, [f"kept {WHAT} {recorded.id} (Retain)"])
+    try:
+        return await _delete(client, recorded, remote)
+    except LinstorError as exc:
+        if not exc.has_code(api.FAIL_NOT_FOUND_REMOTE):
+            raise
+        return Outcome.done(
+            f"LINSTOR has no remote {remote} any more; {WHAT} {recorded.id or ''} is left in the bucket",
+            None,
+            [f"left {WHAT} {recorded.id or ''} in place (no remote {remote})"],
+        )
+
+
+async def _delete(client: LinstorClient, recorded: BackupStatus, remote: str) -> Outcome:
     if recorded.phase == "Shipping" or not recorded.id:
         # Possibly still on its way: find it by its snapshot (the id is known once it is listed).
         rsc, snap = recorded.resource_linstor_name or "", recorded.snapshot_linstor_name or ""

@@ -22,11 +22,15 @@ RECEIVED_FROM = "BackupShipping/Target/BackupSrcRemote"
 
 @dataclass(frozen=True)
 class BackupRef:
-    """A Backup object as the Resource needs it."""
+    """A Backup object as a Resource (restoring) or a Remote (being deleted) needs it."""
 
     remote_linstor_name: str | None
     id: str | None
     ready: bool
+    remote: str = ""
+    """The Remote object it names."""
+    deletes_from_remote: bool = False
+    """Deleting it will delete a shipped backup through the Remote."""
 
 
 def not_ready(spec: ResourceSpec, backup: BackupRef | None) -> Outcome | None:

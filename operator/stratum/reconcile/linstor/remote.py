@@ -116,8 +116,18 @@ async def reconcile(
     return Outcome.done(f"{WHAT} {remote} accepts {s3.endpoint}, bucket {s3.bucket}", status, actions)
 
 
-async def finalize(client: LinstorClient, name: str, spec: RemoteSpec, recorded: Recorded) -> Outcome:
+async def finalize(
+    client: LinstorClient, name: str, spec: RemoteSpec, recorded: Recorded, backups: list[str]
+) -> Outcome:
+    """`backups`: Backup objects that still need this remote to delete what they shipped."""
     remote = linstor_name(name, spec)
+    if backups:
+        return Outcome.waiting(
+            reasons.HAS_BACKUPS,
+            f"Backup objects {', '.join(backups[:10])} delete their backups through {WHAT} {remote}; "
+            "it is deleted once they are gone (or set their deletionPolicy to Retain)",
+            retry=Wait.DELETION,
+        )
     if (recorded.linstor_name or "").casefold() != remote.casefold():
         return Outcome.done(f"{WHAT} {remote} was not created by this object; left in place", None, [])
     if spec.deletion_policy == "Retain":
