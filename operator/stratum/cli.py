@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--metrics-host", default="0.0.0.0", metavar="HOST")
     run.add_argument("--verbose", action="store_true", help="debug logging")
     run.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="text lines, or JSON lines carrying the kind, name and uid of the object of each pass",
+    )
+    run.add_argument(
         "--drift-interval",
         type=float,
         default=60.0,
@@ -59,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--lease-name", default="stratum-operator", metavar="NAME")
     run.add_argument("--identity", metavar="ID", help="holder identity for the Lease (default hostname)")
+    run.add_argument(
+        "--service-account-dir",
+        metavar="DIR",
+        help="where the service-account token is mounted (default: Kubernetes' own path); "
+        "the token is read again as the kubelet rotates it",
+    )
     run.set_defaults(func=_run)
     return parser
 

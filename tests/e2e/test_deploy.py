@@ -100,7 +100,9 @@ def test_deploy_renders_the_generated_crds_and_a_restricted_operator(
             "ServiceAccount",
             "ClusterRole",
             "ClusterRoleBinding",
-            "Role",
+            "Role",  # the operator's namespace
+            "RoleBinding",
+            "Role",  # Events in default
             "RoleBinding",
             "ConfigMap",
             "Service",
@@ -122,7 +124,8 @@ def test_deploy_renders_the_generated_crds_and_a_restricted_operator(
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     for doc in kustomized:
         if doc["kind"] not in ("Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"):
-            assert doc["metadata"]["namespace"] == NS, doc["metadata"]
+            events = doc["kind"] in ("Role", "RoleBinding") and doc["metadata"]["name"].endswith("-events")
+            assert doc["metadata"]["namespace"] == ("default" if events else NS), doc["metadata"]
 
     deployment = find(kustomized, "Deployment")
     assert deployment["spec"]["replicas"] == 1
@@ -172,13 +175,24 @@ def check_restricted_pod(pod: dict[str, Any]) -> None:
 
 
 def rules(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return list(find(docs, kind)["rules"])
+    return list(find(docs, kind)["rules"] or [])
+
+
+def role_rules(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The namespaced Roles' rules: "events" for the one in `default` (Events of cluster-scoped
+    objects), "operator" for the one in the operator's namespace."""
+    roles = [d for d in docs if d["kind"] == "Role"]
+    assert len(roles) == 2, roles
+    return {
+        "events" if r["metadata"]["namespace"] == "default" else "operator": list(r.get("rules") or [])
+        for r in roles
+    }
 
 
 def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     cluster = rules(kustomized, "ClusterRole")
-    roles = {d["metadata"]["name"]: d for d in kustomized if d["kind"] == "Role"}
-    for rule in cluster + [r for role in roles.values() for r in role["rules"]]:
+    namespaced = role_rules(kustomized)
+    for rule in cluster + namespaced["events"] + namespaced["operator"]:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
         assert not {"deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
         # Only a SnapshotSchedule's children are ever deleted through the API.
@@ -205,16 +219,18 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
         assert grants[(group, f"{plural}/status")] == {"patch"}
     assert grants[("apiextensions.k8s.io", "customresourcedefinitions")] == {"list", "watch"}
     assert len(grants) == 15
-    # Events (of cluster-scoped objects); one Secret read by name in the operator's own namespace.
-    assert {name: role["rules"] for name, role in roles.items()} == {
-        "stratum-operator-events": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],
-        "stratum-operator": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
+    # Events (of cluster-scoped objects) in default; one Secret read by name in the operator's namespace.
+    assert namespaced == {
+        "events": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],
+        "operator": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
     }
-    assert roles["stratum-operator"]["metadata"]["namespace"] == NS
     sa = find(kustomized, "ServiceAccount")["metadata"]
-    subjects = [{"kind": "ServiceAccount", "name": sa["name"], "namespace": sa["namespace"]}]
     bindings = [d for d in kustomized if d["kind"] in ("ClusterRoleBinding", "RoleBinding")]
-    assert len(bindings) == 3 and all(b["subjects"] == subjects for b in bindings)
+    assert len(bindings) == 3
+    for binding in bindings:
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": sa["name"], "namespace": sa["namespace"]}
+        ]
 
 
 def test_chart_defaults_configure_no_backend(helm: Helm) -> None:
@@ -230,7 +246,7 @@ def test_chart_with_both_backends_matches_deploy(
     kustomized: list[dict[str, Any]], charted: list[dict[str, Any]]
 ) -> None:
     assert rules(charted, "ClusterRole") == rules(kustomized, "ClusterRole")
-    assert rules(charted, "Role") == rules(kustomized, "Role")
+    assert role_rules(charted) == role_rules(kustomized)
     deployment = find(charted, "Deployment")
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
@@ -292,7 +308,7 @@ def test_chart_high_availability_values(helm: Helm) -> None:
     pdb = find(docs, "PodDisruptionBudget")
     assert pdb["spec"]["minAvailable"] == 1
     assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
-    role = rules(docs, "Role")
+    role = role_rules(docs)["operator"]
     assert {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]} in role
     assert {
         "apiGroups": ["coordination.k8s.io"],
@@ -300,7 +316,7 @@ def test_chart_high_availability_values(helm: Helm) -> None:
         "resourceNames": ["stratum-operator"],
         "verbs": ["get", "update"],
     } in role
-    assert find(docs, "Role")["metadata"]["namespace"] == "stratum-system"
+    assert find(docs, "Role", "stratum")["metadata"]["namespace"] == "stratum-system"
 
 
 def test_chart_optional_service_monitor_and_overrides(helm: Helm) -> None:

@@ -5,9 +5,13 @@ keeps its own client private; the official client would add much memory for four
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import json
 import os
 import ssl
 import tempfile
+import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,29 +24,108 @@ from stratum.clients.errors import Backend, BackendRefused, BackendUnavailable
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
+def kubeconfig_path() -> Path:
+    """KUBECONFIG's first file, else ~/.kube/config (it may not exist)."""
+    return Path(os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or Path.home() / ".kube" / "config")
+
+
+@dataclass(frozen=True)
+class ServiceAccountToken:
+    """The projected token as the kubelet last wrote it, and when to read the file again."""
+
+    token: str
+    refresh_at: dt.datetime | None
+
+    @classmethod
+    def read(cls, path: Path, now: dt.datetime | None = None) -> ServiceAccountToken:
+        token = path.read_text().strip()
+        return cls(token, refresh_moment(token, now or dt.datetime.now(dt.UTC)))
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The JWT payload, unverified (only its times are used, never to trust anything)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def refresh_moment(token: str, now: dt.datetime) -> dt.datetime | None:
+    """When a newer token is in the file. The kubelet rewrites a projected token once it is older
+    than 80% of its lifetime (kubernetes: pkg/kubelet/token/token_manager.go, requiresRefresh); the
+    lifetime is up to `kubernetes.io.warnafter` when the API server extended the expiry for old
+    clients, else up to `exp`. Read again at 90%, and at the soonest a minute from now in case the
+    kubelet is late. None for a token without these times (a legacy Secret token): only a 401
+    makes it read again."""
+    claims = _claims(token)
+    issued = claims.get("iat")
+    warn_after = (claims.get("kubernetes.io") or {}).get("warnafter")
+    expires = warn_after or claims.get("exp")
+    if not isinstance(issued, int | float) or not isinstance(expires, int | float) or expires <= issued:
+        return None
+    moment = dt.datetime.fromtimestamp(issued + 0.9 * (expires - issued), dt.UTC)
+    return max(moment, now + dt.timedelta(seconds=60))
+
+
+class TokenFileAuth(httpx.Auth):
+    """`Authorization: Bearer` from a token file that the kubelet rotates: read again when the
+    file changed (checked at most every `check_every` seconds, as client-go's cached file token
+    source does) and once more after a 401."""
+
+    def __init__(self, path: Path, check_every: float = 10.0) -> None:
+        self._path = path
+        self._check_every = check_every
+        self._stamp: tuple[int, int] | None = None
+        self._checked = -check_every
+        self._token = ""
+
+    def token(self, *, force: bool = False) -> str:
+        now = time.monotonic()
+        if force or now - self._checked >= self._check_every:
+            self._checked = now
+            st = self._path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns)
+            if force or stamp != self._stamp:
+                self._stamp, self._token = stamp, self._path.read_text().strip()
+        return self._token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self.token()}"
+        response = yield request
+        if response.status_code == 401:
+            request.headers["Authorization"] = f"Bearer {self.token(force=True)}"
+            yield request
+
+
 @dataclass(frozen=True)
 class KubeConnection:
     server: str
     token: str | None = None
+    token_file: str | None = None
+    """In the cluster: the projected service-account token, read again as it rotates."""
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
     insecure: bool = False
 
     @classmethod
-    def load(cls) -> KubeConnection:
-        """KUBECONFIG (or ~/.kube/config) when present, else the in-cluster service account."""
-        path = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube" / "config")
-        if Path(path).exists():
-            return cls.from_kubeconfig(Path(path))
+    def load(cls, service_account: Path | None = None) -> KubeConnection:
+        """KUBECONFIG (or ~/.kube/config) when present, else the in-cluster service account
+        (mounted at `service_account`, by default where Kubernetes mounts it)."""
+        service_account = service_account or SERVICE_ACCOUNT
+        path = kubeconfig_path()
+        if path.exists():
+            return cls.from_kubeconfig(path)
         host, port = os.environ.get("KUBERNETES_SERVICE_HOST"), os.environ.get("KUBERNETES_SERVICE_PORT")
         if not host or not port:
             raise RuntimeError("no kubeconfig and not running in a cluster")
         host = f"[{host}]" if ":" in host else host
         return cls(
             server=f"https://{host}:{port}",
-            token=(SERVICE_ACCOUNT / "token").read_text().strip(),
-            ca_file=str(SERVICE_ACCOUNT / "ca.crt"),
+            token_file=str(service_account / "token"),
+            ca_file=str(service_account / "ca.crt"),
         )
 
     @classmethod
@@ -62,6 +145,11 @@ class KubeConnection:
             insecure=bool(cluster.get("insecure-skip-tls-verify")),
         )
 
+    def auth(self) -> httpx.Auth | None:
+        if self.token_file:
+            return TokenFileAuth(Path(self.token_file))
+        return _StaticBearer(self.token) if self.token else None
+
     def ssl_context(self) -> ssl.SSLContext | bool:
         if self.insecure:
             return False
@@ -69,6 +157,15 @@ class KubeConnection:
         if self.cert_file:
             ctx.load_cert_chain(self.cert_file, self.key_file)
         return ctx
+
+
+class _StaticBearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
 
 
 def _named(items: list[dict[str, Any]], name: str | None) -> dict[str, Any]:
@@ -91,9 +188,8 @@ class LeaseClient:
     """GET / POST / PUT of one namespace's Leases; optimistic concurrency via resourceVersion."""
 
     def __init__(self, connection: KubeConnection, namespace: str) -> None:
-        headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
         self._http = httpx.AsyncClient(
-            base_url=connection.server, headers=headers, verify=connection.ssl_context(), timeout=10
+            base_url=connection.server, auth=connection.auth(), verify=connection.ssl_context(), timeout=10
         )
         self._path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
 
@@ -127,9 +223,8 @@ class EventClient:
     """POST of core/v1 Events, into the namespace each Event names."""
 
     def __init__(self, connection: KubeConnection) -> None:
-        headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
         self._http = httpx.AsyncClient(
-            base_url=connection.server, headers=headers, verify=connection.ssl_context(), timeout=10
+            base_url=connection.server, auth=connection.auth(), verify=connection.ssl_context(), timeout=10
         )
 
     async def close(self) -> None:

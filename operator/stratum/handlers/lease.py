@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from stratum.clients.errors import BackendError
@@ -33,13 +36,26 @@ def _parse(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def expired(spec: dict[str, Any], now: dt.datetime) -> bool:
-    """A lease nobody holds, or whose holder has not renewed within its duration."""
-    if not spec.get("holderIdentity"):
-        return True
-    renewed = _parse(spec.get("renewTime")) or _parse(spec.get("acquireTime"))
-    duration = int(spec.get("leaseDurationSeconds") or 0)
-    return renewed is None or renewed + dt.timedelta(seconds=duration) < now
+@dataclass
+class Observation:
+    """The Lease record as last read, and the LOCAL monotonic time it was first seen so: judged
+    as client-go judges it (k8s.io/client-go/tools/leaderelection/leaderelection.go,
+    tryAcquireOrRenew / isLeaseValid). The holder's renewTime is written by the holder's clock
+    and never compared with ours; only a change of the record proves the holder is alive."""
+
+    record: dict[str, Any] | None = None
+    seen_at: float = 0.0
+
+    def observe(self, spec: dict[str, Any], now: float) -> None:
+        if spec != self.record:
+            self.record, self.seen_at = copy.deepcopy(spec), now
+
+    def expired(self, now: float) -> bool:
+        """Nobody holds the lease, or its record has not changed for a lease duration."""
+        if not self.record or not self.record.get("holderIdentity"):
+            return True
+        duration = int(self.record.get("leaseDurationSeconds") or 0)
+        return now >= self.seen_at + duration
 
 
 @dataclass
@@ -51,19 +67,32 @@ class LeaseElector:
     renew_every: float = 2.0
     renew_deadline: float = 10.0
 
+    clock: Callable[[], float] = time.monotonic
+    """Local time, for judging the holder; never compared with times in the Lease."""
+
+    service_account: Path | None = None
+    """Where the service-account token is mounted, when not at Kubernetes' default path."""
+    on_leading: Callable[[bool], None] = lambda leading: None
+    """Told when this instance starts and stops leading (the leader metric)."""
+
     leading: bool = False
+    observed: Observation = field(default_factory=Observation)
 
     async def run(self, operate: Operate, stop: asyncio.Event) -> None:
         """Stand by until the lease is ours (or `stop` is set), then run `operate(stop)` while
         renewing it."""
-        client = LeaseClient(KubeConnection.load(), self.namespace)
+        client = LeaseClient(KubeConnection.load(self.service_account), self.namespace)
         try:
             if await self._wait_for_leadership(client, stop):
-                self.leading = True
+                self._set_leading(True)
                 await self._lead(client, operate, stop)
         finally:
-            self.leading = False
+            self._set_leading(False)
             await client.close()
+
+    def _set_leading(self, leading: bool) -> None:
+        self.leading = leading
+        self.on_leading(leading)
 
     async def _wait_for_leadership(self, client: LeaseClient, stop: asyncio.Event) -> bool:
         announced = False
@@ -122,13 +151,14 @@ class LeaseElector:
             }
             return await client.create(body) is not None
         spec = lease.get("spec") or {}
+        self.observed.observe(spec, self.clock())
         if spec.get("holderIdentity") == self.identity:
             acquired = _parse(spec.get("acquireTime")) or now
             lease["spec"] = self._spec(
                 now, acquired=acquired, transitions=int(spec.get("leaseTransitions") or 0)
             )
             return await client.replace(self.name, lease) is not None
-        if not expired(spec, now):
+        if not self.observed.expired(self.clock()):
             return False
         lease["spec"] = self._spec(now, acquired=now, transitions=int(spec.get("leaseTransitions") or 0) + 1)
         return await client.replace(self.name, lease) is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -18,6 +17,8 @@ from stratum.clients.kube import EventClient, KubeConnection
 from stratum.handlers import linstor, linstor_backup, maas
 from stratum.handlers.backends import open_clients
 from stratum.handlers.events import KubeEvents
+from stratum.handlers.login import register_login
+from stratum.handlers.logs import configure_logging
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import register_startup
 from stratum.handlers.runtime import Runtime
@@ -29,9 +30,10 @@ Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 def build_registry(
     settings: OperatorSettings, registry: kopf.OperatorRegistry | None = None
 ) -> kopf.OperatorRegistry:
-    """Every kopf handler of the operator, registered with these settings. The process uses
-    kopf's default registry, which also brings kopf's logins (kubeconfig, service account)."""
+    """Every kopf handler of the operator, registered with these settings, in kopf's default
+    registry. Our login replaces kopf's fallback logins (it reads a rotated token again)."""
     registry = registry or kopf.get_default_registry()
+    register_login(registry, settings.service_account_dir)
     register_startup(settings, registry)
     linstor.register(settings, registry)
     linstor_backup.register(settings, registry)
@@ -40,12 +42,7 @@ def build_registry(
 
 
 def run_operator(settings: OperatorSettings) -> int:
-    logging.basicConfig(
-        level=logging.DEBUG if settings.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    configure_logging(settings.log_format, verbose=settings.verbose)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(settings))
     return 0
@@ -57,7 +54,7 @@ async def _main(settings: OperatorSettings) -> None:
         metrics.serve(settings.metrics_port, settings.metrics_host)
     identity = settings.identity or f"{socket.gethostname()}-{os.getpid()}"
     events = KubeEvents(
-        EventClient(KubeConnection.load()),
+        EventClient(KubeConnection.load(settings.service_account_dir)),
         component=settings.event_component,
         instance=identity,
         cluster_namespace=settings.event_namespace,
@@ -81,15 +78,16 @@ async def _main(settings: OperatorSettings) -> None:
     events.start()
     try:
         if settings.lease_namespace:
-            await _run_elected(settings, identity, operate)
+            await _run_elected(settings, identity, metrics, operate)
         else:
+            metrics.set_leader(True)
             await operate()
     finally:
         await runtime.clients.close()
         await events.close()
 
 
-async def _run_elected(settings: OperatorSettings, identity: str, operate: Operate) -> None:
+async def _run_elected(settings: OperatorSettings, identity: str, metrics: Metrics, operate: Operate) -> None:
     """Leader election: a standby answers liveness and stops on SIGTERM like the leader does."""
     from stratum.handlers.health import serve_health
     from stratum.handlers.lease import LeaseElector
@@ -106,6 +104,8 @@ async def _run_elected(settings: OperatorSettings, identity: str, operate: Opera
         lease_seconds=settings.lease_seconds,
         renew_every=settings.lease_renew_every,
         renew_deadline=settings.lease_renew_deadline,
+        on_leading=metrics.set_leader,
+        service_account=settings.service_account_dir,
     )
     health = await serve_health(settings.liveness, lambda: "leader" if elector.leading else "standby")
     try:

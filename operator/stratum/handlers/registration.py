@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 import kopf
 
 from stratum.api.crds import VERSION, Kind
-from stratum.handlers.runner import Pass, run_pass
+from stratum.handlers.conditions import get_condition
+from stratum.handlers.logs import object_context
+from stratum.handlers.runner import CONDITIONS, Pass, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.outcome import Outcome
@@ -98,7 +100,9 @@ def register_kind(
         **kwargs: Any,
     ) -> None:
         call = Call(body, spec, status, memo, kwargs)
-        await _run(kind, backend, call, patch, reconcile(call), retry=0, raise_for_retry=False)
+        outcome = await _run(kind, backend, call, patch, reconcile(call), retry=0, raise_for_retry=False)
+        if outcome.actions:  # the backend had drifted from the spec
+            call.runtime.metrics.drift_corrected(kind.kind)
 
     async def on_delete(
         *,
@@ -154,17 +158,25 @@ async def _run(
     raise_for_retry: bool,
     deleting: bool = False,
 ) -> Outcome:
-    return await run_pass(
-        kind=kind.kind,
-        status_model=kind.status,
-        backend=backend,
-        runtime=call.runtime,
-        body=call.body,
-        patch=patch,
-        status=call.status,
-        generation=call.body.metadata.get("generation"),
-        retry=retry,
-        run=run,
-        raise_for_retry=raise_for_retry,
-        deleting=deleting,
-    )
+    metrics = call.runtime.metrics
+    try:
+        with object_context(kind.kind, call.name, call.uid), metrics.in_flight(kind.kind):
+            return await run_pass(
+                kind=kind.kind,
+                status_model=kind.status,
+                backend=backend,
+                runtime=call.runtime,
+                body=call.body,
+                patch=patch,
+                status=call.status,
+                generation=call.body.metadata.get("generation"),
+                retry=retry,
+                run=run,
+                raise_for_retry=raise_for_retry,
+                deleting=deleting,
+            )
+    finally:
+        # Counted from the conditions as this pass leaves them (patched, else unchanged).
+        conditions = patch.status.get(CONDITIONS) or call.status.get(CONDITIONS) or []
+        degraded = get_condition(list(conditions), "Degraded") or {}
+        metrics.object_degraded(kind.kind, call.uid, degraded.get("status") == "True")

@@ -8,10 +8,12 @@ import argparse
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import kopf
 
 from stratum.clients.retry import RetryPolicy
+from stratum.handlers.logs import LogFormat
 from stratum.reconcile.outcome import Wait
 
 PREFIX = "stratum.dev"
@@ -82,10 +84,15 @@ class OperatorSettings:
     lease_renew_deadline: float = 10.0
     """The leader stops reconciling when it could not renew for this long."""
     identity: str | None = None
+    service_account_dir: Path | None = None
+    """Where the service-account token, ca.crt and namespace are mounted, when not where
+    Kubernetes mounts them by default (`--service-account-dir`)."""
     liveness: str | None = None
     metrics_port: int | None = None
     metrics_host: str = "0.0.0.0"
     verbose: bool = False
+    log_format: LogFormat = LogFormat.TEXT
+    """`--log-format`: text lines, or one JSON object per line with the object of the pass."""
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The environment the backend configs are read from (LS_*, MAAS_*)."""
 
@@ -97,10 +104,12 @@ class OperatorSettings:
             lease_namespace=args.lease_namespace,
             lease_name=args.lease_name,
             identity=args.identity,
+            service_account_dir=Path(args.service_account_dir) if args.service_account_dir else None,
             liveness=args.liveness,
             metrics_port=args.metrics_port,
             metrics_host=args.metrics_host,
             verbose=args.verbose,
+            log_format=LogFormat(args.log_format),
             env=dict(env),
         )
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from stratum.handlers import lease as lease_module
-from stratum.handlers.lease import LeaseElector, expired
+from stratum.handlers.lease import LeaseElector, Observation
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -48,7 +48,9 @@ class FakeLeases:
 @pytest.fixture
 def leases(monkeypatch: pytest.MonkeyPatch) -> FakeLeases:
     fake = FakeLeases()
-    monkeypatch.setattr(lease_module.KubeConnection, "load", classmethod(lambda cls: None))
+    monkeypatch.setattr(
+        lease_module.KubeConnection, "load", classmethod(lambda cls, service_account=None: None)
+    )
     monkeypatch.setattr(lease_module, "LeaseClient", lambda connection, namespace: fake)
     return fake
 
@@ -61,17 +63,64 @@ def elector(identity: str = "me", **kwargs: Any) -> LeaseElector:
     return LeaseElector(namespace="ns", name="lock", identity=identity, **kwargs)
 
 
-def test_a_lease_is_expired_when_nobody_holds_it_or_renewals_stopped() -> None:
-    assert expired({}, NOW)
-    fresh = {
-        "holderIdentity": "a",
-        "renewTime": stamp(NOW - dt.timedelta(seconds=5)),
-        "leaseDurationSeconds": 15,
-    }
-    assert not expired(fresh, NOW)
-    stale = {**fresh, "renewTime": stamp(NOW - dt.timedelta(seconds=16))}
-    assert expired(stale, NOW)
-    assert expired({"holderIdentity": "a", "leaseDurationSeconds": 15}, NOW)  # never renewed
+class Clock:
+    """The standby's local monotonic clock."""
+
+    def __init__(self) -> None:
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def held_by(holder: str, renewed: dt.datetime, duration: int = 15) -> dict[str, Any]:
+    return {"holderIdentity": holder, "renewTime": stamp(renewed), "leaseDurationSeconds": duration}
+
+
+def test_a_lease_is_expired_when_nobody_holds_it_or_its_record_stopped_changing() -> None:
+    observation = Observation()
+    assert observation.expired(0.0)  # never read
+    observation.observe({}, 0.0)
+    assert observation.expired(0.0)  # nobody holds it
+    observation.observe(held_by("a", NOW), 100.0)
+    assert not observation.expired(114.9)
+    observation.observe(held_by("a", NOW), 110.0)  # the same record again: no sign of life
+    assert observation.expired(115.0)
+    observation.observe(held_by("a", NOW + dt.timedelta(seconds=2)), 115.0)  # renewed
+    assert not observation.expired(129.9) and observation.expired(130.0)
+
+
+@pytest.mark.parametrize("skew", [dt.timedelta(hours=-3), dt.timedelta(hours=3)])
+async def test_a_renewing_holder_with_a_skewed_clock_keeps_the_lease(
+    leases: FakeLeases, skew: dt.timedelta
+) -> None:
+    """client-go: only a changed record counts; the holder's renewTime, hours off our clock
+    either way, is never compared with local time."""
+    clock = Clock()
+    me = elector(clock=clock)
+    for second in range(0, 120, 2):
+        leases.leases["lock"] = {"spec": held_by("other", NOW + skew + dt.timedelta(seconds=second))}
+        clock.now = 500.0 + second
+        assert not await me._try_acquire_or_renew(leases)  # type: ignore[arg-type]
+    assert leases.leases["lock"]["spec"]["holderIdentity"] == "other"
+
+
+@pytest.mark.parametrize("skew", [dt.timedelta(hours=-3), dt.timedelta(hours=3)])
+async def test_a_stopped_holder_with_a_skewed_clock_is_taken_over_after_one_lease_duration(
+    leases: FakeLeases, skew: dt.timedelta
+) -> None:
+    """A renewTime in the future (holder ahead) does not keep a dead holder's lease; one in the
+    past (holder behind) does not hand it over before a lease duration was observed here."""
+    clock = Clock()
+    me = elector(clock=clock)
+    leases.leases["lock"] = {"spec": held_by("other", NOW + skew)}
+    assert not await me._try_acquire_or_renew(leases)  # type: ignore[arg-type]
+    clock.now += 14.9
+    assert not await me._try_acquire_or_renew(leases)  # type: ignore[arg-type]
+    clock.now += 0.1
+    assert await me._try_acquire_or_renew(leases)  # type: ignore[arg-type]
+    spec = leases.leases["lock"]["spec"]
+    assert (spec["holderIdentity"], spec["leaseTransitions"]) == ("me", 1)
 
 
 async def test_the_first_instance_creates_the_lease_and_renews_it(leases: FakeLeases) -> None:
@@ -89,10 +138,11 @@ async def test_the_first_instance_creates_the_lease_and_renews_it(leases: FakeLe
 async def test_a_held_lease_is_left_alone_and_an_expired_one_taken_over(leases: FakeLeases) -> None:
     other = elector("other")
     assert await other._try_acquire_or_renew(leases)  # type: ignore[arg-type]
-    me = elector()
+    clock = Clock()
+    me = elector(clock=clock)
     assert not await me._try_acquire_or_renew(leases)  # type: ignore[arg-type]
     assert leases.leases["lock"]["spec"]["holderIdentity"] == "other"
-    leases.leases["lock"]["spec"]["renewTime"] = stamp(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=60))
+    clock.now += 60  # the holder stopped renewing a minute ago, as seen here
     assert await me._try_acquire_or_renew(leases)  # type: ignore[arg-type]
     spec = leases.leases["lock"]["spec"]
     assert (spec["holderIdentity"], spec["leaseTransitions"]) == ("me", 1)

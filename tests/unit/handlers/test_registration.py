@@ -49,12 +49,15 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
         assert ids.count(f"delete_{kind.singular}") == 1
     # group, resource, snapshot, remote, backup indexes
     assert len(registry._indexing.get_all_handlers()) == 5
-    assert [h.id for h in registry._activities.get_all_handlers()] == ["register_startup.<locals>.configure"]
+    assert [h.id for h in registry._activities.get_all_handlers()] == [
+        "login",
+        "register_startup.<locals>.configure",
+    ]
 
 
 async def test_startup_applies_the_settings_to_kopf() -> None:
     registry = registered(OperatorSettings(kopf_error_backoff=9, request_timeout=33))
-    (startup,) = registry._activities.get_all_handlers()
+    _login, startup = registry._activities.get_all_handlers()
     kopf_settings = kopf.OperatorSettings()
     await startup.fn(settings=kopf_settings)
     assert kopf_settings.persistence.finalizer == FINALIZER

@@ -22,6 +22,7 @@ from stratum.clients.linstor.models import (
 )
 from stratum.clients.observe import RequestObserver, ignore_request
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
+from stratum.clients.tlsfiles import RotatingTransport
 
 BACKEND = Backend.LINSTOR
 Params = dict[str, str | int | Sequence[str]]
@@ -43,14 +44,13 @@ class LinstorClient:
         self.retry = retry or RetryPolicy()
         self.observer = observer
         self._active = 0
+        limits = httpx.Limits(
+            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+        )
         self._http = httpx.AsyncClient(
-            verify=config.ssl_context(),
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-            ),
             headers={"Accept": "application/json", **config.extra_headers},
-            transport=transport,
+            transport=transport or RotatingTransport(config.tls_files(), limits=limits),
         )
 
     async def close(self) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from stratum.clients.tlsfiles import TlsFiles
+
 DEFAULT_PORTS = {"http": 3370, "https": 3371}
 SCHEMES = {"linstor": "http", "linstor+ssl": "https", "http": "http", "https": "https"}
 
@@ -57,6 +59,11 @@ class LinstorConfig:
             user_certificate=env.get("LS_USER_CERTIFICATE") or None,
             user_key=env.get("LS_USER_KEY") or None,
         )
+
+    def tls_files(self) -> TlsFiles:
+        """The SSL context, rebuilt when the CA or client certificate files are replaced."""
+        paths = [p for p in (self.root_ca, self.user_certificate, self.user_key) if p]
+        return TlsFiles(paths, self.ssl_context)
 
     def ssl_context(self) -> ssl.SSLContext | bool:
         """TLS settings for https controllers: the given CA (else the system store) and an

@@ -18,6 +18,7 @@ from stratum.clients.maas.errors import MaasNotFound, error_from_response
 from stratum.clients.maas.models import BlockDevice, Machine, Raid
 from stratum.clients.observe import RequestObserver, ignore_request
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
+from stratum.clients.tlsfiles import RotatingTransport, ca_files
 
 BACKEND = Backend.MAAS
 Field = tuple[str, str | int]
@@ -65,13 +66,14 @@ class MaasClient:
         self.retry = retry or RetryPolicy()
         self.observer = observer
         self._signer = Signer(config.api_key)
+        limits = httpx.Limits(
+            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+        )
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-            ),
             headers={"Accept": "application/json,*/*;q=0.9"},
-            transport=transport,
+            # A replaced MAAS_CA_CERT is used for new connections without a restart.
+            transport=transport or RotatingTransport(ca_files(config.ca_cert), limits=limits),
         )
 
     async def close(self) -> None:

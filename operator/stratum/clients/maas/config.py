@@ -55,6 +55,8 @@ class MaasConfig:
     timeout: float = 30.0
     connect_timeout: float = 5.0
     max_connections: int = 10
+    ca_cert: str | None = None
+    """PEM file of a private CA for an https:// region (MAAS_CA_CERT)."""
     multipart: bool = False
     """Send bodies as multipart/form-data (as the MAAS CLI does) instead of urlencoded forms."""
 
