@@ -49,12 +49,15 @@ def _collection(api_version: str, plural: str) -> str:
 
 
 class KubeObjects:
-    """Cluster-scoped custom objects and namespaced Secrets over one HTTP/2-less httpx client."""
+    """Cluster-scoped custom objects and namespaced Secrets over one httpx client."""
 
     def __init__(self, connection: KubeConnection, *, timeout: float = 30.0) -> None:
-        headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
+        # connection.auth() reads a rotated service-account token again, as kopf's login does.
         self._http = httpx.AsyncClient(
-            base_url=connection.server, headers=headers, verify=connection.ssl_context(), timeout=timeout
+            base_url=connection.server,
+            auth=connection.auth(),
+            verify=connection.ssl_context(),
+            timeout=timeout,
         )
 
     async def close(self) -> None:
