@@ -51,13 +51,20 @@ def _collection(api_version: str, plural: str) -> str:
 class KubeObjects:
     """Cluster-scoped custom objects and namespaced Secrets over one httpx client."""
 
-    def __init__(self, connection: KubeConnection, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        connection: KubeConnection,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         # connection.auth() reads a rotated service-account token again, as kopf's login does.
         self._http = httpx.AsyncClient(
             base_url=connection.server,
             auth=connection.auth(),
             verify=connection.ssl_context(),
             timeout=timeout,
+            transport=transport,
         )
 
     async def close(self) -> None:

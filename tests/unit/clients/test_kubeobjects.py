@@ -17,9 +17,7 @@ API = "linstor.stratum.dev/v1alpha1"
 
 
 def client(handler: httpx.MockTransport) -> KubeObjects:
-    objects = KubeObjects(KubeConnection(server="https://api", token="t0k", insecure=True))
-    objects._http._transport = handler  # the one seam the test needs
-    return objects
+    return KubeObjects(KubeConnection(server="https://api", token="t0k", insecure=True), transport=handler)
 
 
 async def test_calls_and_answers() -> None:
