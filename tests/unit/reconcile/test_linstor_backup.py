@@ -323,3 +323,22 @@ async def test_refused_remote_reports_linstor_s_words() -> None:
         outcome = await remote.reconcile(client, secrets, "offsite", REMOTE, remote.Recorded(None, None))
     assert outcome.reason == "RemoteRefused" and "could not be reached" in outcome.message
     assert "SK-secret" not in outcome.message
+
+
+async def test_a_succeeded_backup_is_only_looked_up_again() -> None:
+    listing = {"linstor": {"r1_back_x": {"id": "r1_back_x", "origin_rsc": "r1", "success": True}}}
+    linstor = Linstor({("GET", "/v1/remotes/s3/backups"): listing})
+    recorded = BackupStatus(
+        remote_linstor_name="s3",
+        resource_linstor_name="r1",
+        snapshot_linstor_name="snap1",
+        id="r1_back_x",
+        phase="Succeeded",
+    )
+    async with linstor.client() as client:
+        kept = await backup.reconcile(client, SPEC, inputs(recorded=recorded))
+        linstor.routes[("GET", "/v1/remotes/s3/backups")] = {"other": {}}
+        lost = await backup.reconcile(client, SPEC, inputs(recorded=recorded))
+    assert kept.ready and kept.status is None
+    assert [m for m, _, _ in linstor.requests] == ["GET", "GET"]
+    assert lost.reason == "BackupNotFound" and lost.reason.stalls

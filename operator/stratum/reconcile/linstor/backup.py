@@ -145,6 +145,9 @@ async def _observe(client: LinstorClient, recorded: BackupStatus, remote: str) -
             retry=Wait.SLOW,
         )
     backup = max(found, key=lambda b: b.start_timestamp or 0)
+    if recorded.phase == "Succeeded" and recorded.id == backup.id:
+        # Still on the remote, as recorded: size and volumes do not change.
+        return Outcome.done(f"{WHAT} {backup.id} is on remote {remote}", None, [])
     info = await api.backup_info(client, remote, backup_id=backup.id)
     status = info_status(info) if info else BackupStatus()
     status.id = backup.id

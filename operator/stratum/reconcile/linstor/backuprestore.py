@@ -54,8 +54,7 @@ async def choose_node(client: LinstorClient, spec: ResourceSpec, remote: str, ba
     candidates = await api.list_storage_pools(client, pools)
     if not candidates:
         return None
-    best = max(candidates, key=lambda p: (p.free_capacity or 0, [-ord(c) for c in p.node_name]))
-    return best.node_name
+    return min(candidates, key=lambda p: (-(p.free_capacity or 0), p.node_name)).node_name
 
 
 def _received(snapshots: list[Snapshot]) -> list[Snapshot]:
