@@ -160,6 +160,12 @@ def backup(name: str, **spec: Any) -> dict[str, Any]:
     }
 
 
+def backup_requests(sim: LinstorSim) -> dict[str, int]:
+    """LINSTOR requests so far on the remote and backup endpoints (the simulator counts them)."""
+    by_path = httpx.get(f"{sim.url}/_sim/stats", timeout=10).json()["byPath"]
+    return {k: v for k, v in by_path.items() if "/remotes" in k}
+
+
 def digests(sim: LinstorSim, rsc: str) -> dict[str, str]:
     answer = httpx.get(f"{sim.url}/_sim/volume-data", params={"resource": rsc}, timeout=10)
     answer.raise_for_status()
@@ -185,6 +191,7 @@ def test_ship_restore_elsewhere_and_delete(
     assert f"{shipped['id']}.meta" in keys
     assert len([k for k in keys if k.startswith("db_0000")]) == 2, keys
     shipped_at = time.monotonic() - started
+    shipped_requests = backup_requests(a.sim)
 
     # Cluster B has the same Remote; it imports the backup by id and restores it.
     b.kube.wait(REMOTES, "offsite", timeout="60s")
@@ -209,6 +216,8 @@ def test_ship_restore_elsewhere_and_delete(
     a.kube.delete(BACKUPS, "db-1")
     assert [k for k in bucket_keys(s3, bucket) if k.startswith("db_")] == []
     print(f"shipped in {shipped_at:.1f}s, restored in B by {restored_at:.1f}s")
+    print(f"cluster A remote/backup requests until shipped: {shipped_requests}")
+    print(f"cluster B remote/backup requests until restored and the import deleted: {backup_requests(b.sim)}")
 
 
 def test_a_changed_secret_reaches_linstor_and_never_status_or_logs(
