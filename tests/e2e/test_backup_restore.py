@@ -215,6 +215,10 @@ def test_ship_restore_elsewhere_and_delete(
     assert f"{shipped['id']}.meta" in bucket_keys(s3, bucket)
     a.kube.delete(BACKUPS, "db-1")
     assert [k for k in bucket_keys(s3, bucket) if k.startswith("db_")] == []
+    # Neither resource keeps a snapshot behind (the restore's received ones are cleaned up): both go.
+    for cluster, name in ((b, "db-copy"), (a, "db")):
+        cluster.kube.delete(RESOURCES, name, timeout="60s")
+        assert not cluster.kube.exists(RESOURCES, name)
     print(f"shipped in {shipped_at:.1f}s, restored in B by {restored_at:.1f}s")
     print(f"cluster A remote/backup requests until shipped: {shipped_requests}")
     print(f"cluster B remote/backup requests until restored and the import deleted: {backup_requests(b.sim)}")
