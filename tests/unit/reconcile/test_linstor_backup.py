@@ -235,6 +235,7 @@ def test_info_status_reads_sizes_per_volume_number() -> None:
 class Secrets:
     def __init__(self, data: dict[str, str], version: str) -> None:
         self.data, self.version = data, version
+        self.patched: list[tuple[str, str, Any]] = []
 
     async def read_secret(self, namespace: str, name: str) -> tuple[dict[str, str], str] | None:
         return (self.data, self.version) if self.data else None
@@ -249,7 +250,7 @@ class Secrets:
         raise AssertionError
 
     async def patch_status(self, api_version: str, plural: str, name: str, status: Any) -> None:
-        raise AssertionError
+        self.patched.append((plural, name, status))
 
 
 REMOTE = RemoteSpec.model_validate(
@@ -263,7 +264,14 @@ LISTED = [{"remote_name": "offsite", "endpoint": "http://s3", "bucket": "bkt", "
 
 async def test_remote_is_created_with_the_secret_keys() -> None:
     linstor = Linstor({("GET", "/v1/remotes/s3"): [], ("POST", "/v1/remotes/s3"): []})
-    secrets = Secrets({"accessKey": "AK", "secretKey": "SK-very-secret"}, "7")
+    posts_when_recorded: list[list[str]] = []
+
+    class Recording(Secrets):
+        async def patch_status(self, api_version: str, plural: str, name: str, status: Any) -> None:
+            posts_when_recorded.append(linstor.calls("POST"))
+            await super().patch_status(api_version, plural, name, status)
+
+    secrets = Recording({"accessKey": "AK", "secretKey": "SK-very-secret"}, "7")
     async with linstor.client() as client:
         outcome = await remote.reconcile(client, secrets, "offsite", REMOTE, remote.Recorded(None, None))
     assert outcome.ready and outcome.status is not None and outcome.status.credentials_version == "7"
@@ -274,6 +282,9 @@ async def test_remote_is_created_with_the_secret_keys() -> None:
         "offsite",
     )
     assert "SK-very-secret" not in outcome.message + " ".join(outcome.actions)
+    # Recorded as ours before LINSTOR was asked (LINSTOR keeps no owner mark on remotes).
+    assert secrets.patched == [("remotes", "offsite", {"linstorName": "offsite"})]
+    assert posts_when_recorded == [[]]
 
 
 async def test_a_changed_secret_is_handed_over_again_and_an_unchanged_one_is_not() -> None:

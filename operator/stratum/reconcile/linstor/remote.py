@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stratum.api.linstor import GROUP
 from stratum.api.linstor_backup import RemoteSpec, RemoteStatus
 from stratum.clients.kubeobjects import Objects
 from stratum.clients.linstor import LinstorClient, LinstorError
@@ -13,6 +14,8 @@ from stratum.reconcile import reasons
 from stratum.reconcile.outcome import Outcome, Wait
 
 WHAT = "LINSTOR remote"
+API_VERSION = f"{GROUP}/v1alpha1"
+REMOTES = "remotes"
 KEYS = ("accessKey", "secretKey")
 
 
@@ -73,6 +76,10 @@ async def reconcile(
     actions: list[str] = []
     try:
         if found is None:
+            if (recorded.linstor_name or "").casefold() != remote.casefold():
+                # LINSTOR keeps no owner mark on a remote: status says it is ours before it exists,
+                # so a crash right after the create cannot turn it into someone else's.
+                await objects.patch_status(API_VERSION, REMOTES, name, {"linstorName": remote})
             await api.create_s3_remote(
                 client,
                 remote,
