@@ -4,21 +4,53 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, JsonValue
+from pydantic import ConfigDict, Field, JsonValue, WithJsonSchema
 from pydantic.config import JsonDict
 
-from stratum.api.common import ApiModel, DeletionPolicy, StatusBase, StatusModel, adopt_field, immutable
+from stratum.api.common import (
+    ApiModel,
+    DeletionPolicy,
+    StatusBase,
+    StatusModel,
+    adopt_field,
+    immutable,
+)
 
 GROUP = "maas.stratum.dev"
 
 RaidLevel = Literal["raid-0", "raid-1", "raid-5", "raid-6", "raid-10"]
 Fstype = Literal["ext2", "ext4", "xfs", "btrfs", "fat32", "vfat", "swap"]
 
-# Minimum active devices per level (DESIGN.md). Real MAAS accepts raid-10 with 3; Stratum asks
-# for 4 so every mirror pair is complete.
+# Minimum active members per level (DESIGN.md). raid-10 needs 4 because of curtin, not MAAS:
+# MAAS's FilesystemGroup._validate_raid accepts raid-10 with 3 devices, but the deployment then
+# fails when curtin builds the array from MAAS's storage config, so Stratum refuses it up front.
 MIN_ACTIVE = {"raid-0": 2, "raid-1": 2, "raid-5": 3, "raid-6": 4, "raid-10": 4}
 
-DeviceName = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+SERIAL_PREFIX = "serial:"
+ID_PATH_PREFIX = "id-path:"
+DeviceName = Annotated[
+    str,
+    Field(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/+=@,-]*$"),
+]
+"""A block-device or partition name (sdb, sdb-part1), a MAAS id, `serial:<serial>` or
+`id-path:<path>` (a physical disk by stable identity)."""
+PartitionSize = Annotated[
+    int | str,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "x-kubernetes-int-or-string": True,
+            # JSON Schema applies each keyword to its own type: pattern to strings, minimum to ints.
+            "pattern": r"^[0-9]+(\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$",
+            "minimum": 1,
+            "maxLength": 64,
+        }
+    ),
+]
+"""Bytes or a quantity such as 100G or 512Gi. A pattern rather than the CEL quantity rule of
+api.common.Quantity: that rule costs too much per item of a list."""
+TagName = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[a-zA-Z0-9_-]+$")]
+"""A MAAS tag name (maasserver/models/tag.py: letters, digits, _ and -)."""
 MACHINE_SELECTOR_RULE: JsonDict = {
     "rule": "has(self.systemId) != has(self.hostname)",
     "message": "machine needs exactly one of systemId or hostname",
@@ -47,22 +79,28 @@ class FilesystemSpec(ApiModel):
 
 def _level_rules() -> list[JsonValue]:
     rules: list[JsonValue] = []
+    active = (
+        "(has(self.devices) ? size(self.devices) : 0) + (has(self.partitions) ? "
+        "size(self.partitions.filter(p, !has(p.spare) || !p.spare)) : 0)"
+    )
     for level, minimum in MIN_ACTIVE.items():
         rules.append(
             {
-                "rule": f"self.level != '{level}' || size(self.devices) >= {minimum}",
-                "message": f"{level} needs at least {minimum} active devices",
+                "rule": f"self.level != '{level}' || {active} >= {minimum}",
+                "message": f"{level} needs at least {minimum} active devices (devices plus partitions)",
                 "fieldPath": ".devices",
             }
         )
     rules += [
         {
-            "rule": "self.level != 'raid-0' || !has(self.spareDevices) || size(self.spareDevices) == 0",
+            "rule": "self.level != 'raid-0' || ((!has(self.spareDevices) || size(self.spareDevices) == 0) "
+            "&& (!has(self.partitions) || self.partitions.all(p, !has(p.spare) || !p.spare)))",
             "message": "raid-0 cannot have spare devices",
             "fieldPath": ".spareDevices",
         },
         {
-            "rule": "!has(self.spareDevices) || self.devices.all(d, !(d in self.spareDevices))",
+            "rule": "!has(self.spareDevices) || !has(self.devices) "
+            "|| self.devices.all(d, !(d in self.spareDevices))",
             "message": "a device cannot be both active and spare",
             "fieldPath": ".spareDevices",
         },
@@ -74,6 +112,17 @@ def _level_rules() -> list[JsonValue]:
         },
     ]
     return rules
+
+
+class PartitionSpec(ApiModel):
+    """A partition Stratum creates on a disk and uses as a member of the array."""
+
+    disk: DeviceName
+    """The disk: a name, an id, `serial:<serial>` or `id-path:<path>`."""
+    size: PartitionSize | None = None
+    """Partition size (MAAS rounds it down to 4 MiB); default: all free space on the disk."""
+    spare: bool = False
+    """Use the partition as a spare instead of an active member."""
 
 
 class MachineRaidSpec(ApiModel):
@@ -92,13 +141,18 @@ class MachineRaidSpec(ApiModel):
     level: RaidLevel = Field(json_schema_extra={"x-kubernetes-validations": [immutable("level")]})
     """RAID level; immutable (MAAS cannot change it)."""
     devices: list[DeviceName] = Field(
-        min_length=1, max_length=64, json_schema_extra={"x-kubernetes-list-type": "set"}
+        default_factory=list, max_length=64, json_schema_extra={"x-kubernetes-list-type": "set"}
     )
-    """Active members: block-device or partition names (e.g. sdb, sdb-part1) or ids."""
+    """Active members: block-device or partition names (e.g. sdb, sdb-part1), ids, or physical
+    disks by stable identity (`serial:<serial>`, `id-path:<path>`). Names are resolved once and
+    then followed by identity (status.devices), so a kernel rename never moves the array."""
     spare_devices: list[DeviceName] = Field(
         default_factory=list, max_length=64, json_schema_extra={"x-kubernetes-list-type": "set"}
     )
     """Spare members, same naming as devices."""
+    partitions: list[PartitionSpec] = Field(default_factory=list, max_length=64)
+    """Partitions Stratum creates (once, marked by a uuid derived from the object's uid) and
+    uses as members; deleted with the array under deletionPolicy Delete."""
     uuid: str | None = Field(
         default=None,
         pattern=r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?4[0-9a-fA-F]{3}-?[89abAB][0-9a-fA-F]{3}-?[0-9a-fA-F]{12}$",
@@ -108,15 +162,28 @@ class MachineRaidSpec(ApiModel):
     deletion_policy: DeletionPolicy = "Delete"
     """Delete removes the array from MAAS with this object; Retain leaves it."""
     adopt: bool = adopt_field("MAAS")
+    ready_tag: TagName | None = None
+    """A MAAS tag Stratum keeps on the machine exactly while every MachineRaid of the machine
+    that names it is Ready (created when missing); allocate with `tags=<tag>` to wait for it."""
 
 
 class DeviceStatus(StatusModel):
     name: str
+    """The MAAS name now (it follows kernel renames)."""
     id: int
     type: str
     """physical, virtual or partition."""
     size: int
     """Bytes."""
+    ref: str | None = None
+    """The spec entry this member was resolved from (a devices entry, or partitions[i])."""
+    serial: str | None = None
+    """The physical disk's serial: the identity the member is pinned to."""
+    id_path: str | None = None
+    """The disk's id_path; only a /dev/disk/by-id path is stable (MAAS records /dev/<name> for a
+    disk without a serial, which changes with the kernel name)."""
+    partition_uuid: str | None = None
+    """For a partition: its uuid (Stratum-created partitions get one derived from the uid)."""
 
 
 class FilesystemStatus(StatusModel):
@@ -140,3 +207,5 @@ class MachineRaidStatus(StatusBase):
     filesystem: FilesystemStatus | None = None
     machine_status: str | None = None
     """The machine's MAAS status name, e.g. Ready or Deployed."""
+    ready_tag: str | None = None
+    """The MAAS tag Stratum manages on the machine for this object (spec.readyTag)."""

@@ -5,8 +5,9 @@ reports Ready=False (NotConfigured) instead of the operator failing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
 import kopf
 
@@ -14,17 +15,22 @@ from stratum.api.crds import MACHINE_RAID
 from stratum.api.maas import MachineRaidSpec
 from stratum.clients.errors import Backend
 from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasConfigError
+from stratum.clients.maas.models import Machine
 from stratum.clients.observe import RequestObserver
-from stratum.handlers.registration import Call, register_kind
+from stratum.handlers.conditions import is_ready
+from stratum.handlers.registration import Call, register_kind, resource_of
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
 from stratum.reconcile.maas import machineraid
+from stratum.reconcile.maas.identity import pins_from_status
+from stratum.reconcile.maas.readytag import Sibling
 from stratum.reconcile.outcome import Outcome, Wait
 
 BACKEND = Backend.MAAS
 CLIENT = ClientKey("maas", MaasClient)
+READY_TAG_INDEX = "machineraid_readytag_index"
 log = logging.getLogger("stratum")
 
 
@@ -52,14 +58,49 @@ def _not_configured(env: Mapping[str, str]) -> Outcome:
     return Outcome.waiting(reasons.NOT_CONFIGURED, message, retry=Wait.SLOW)
 
 
+def _machine_keys(spec: Mapping[str, Any], status: Mapping[str, Any]) -> set[str]:
+    machine = spec.get("machine") or {}
+    keys = {f"sid:{s}" for s in (machine.get("systemId"), status.get("systemId")) if s}
+    return keys | ({f"host:{machine['hostname']}"} if machine.get("hostname") else set())
+
+
+def readytag_index(
+    name: str, uid: str, spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, **_: Any
+) -> dict[str, Sibling]:
+    """MachineRaids that name a readyTag, by machine (system id and hostname) and tag."""
+    tag = spec.get("readyTag")
+    if not tag:
+        return {}
+    ready = is_ready(status) and not meta.get("deletionTimestamp")
+    sibling = Sibling(uid=uid, name=name, ready=ready)
+    return {f"{key}/{tag}": sibling for key in _machine_keys(spec, status)}
+
+
+def _siblings(call: Call) -> Callable[[Machine, str], Sequence[Sibling]]:
+    index = call.indexes.get(READY_TAG_INDEX) or {}
+
+    def lookup(machine: Machine, tag: str) -> Sequence[Sibling]:
+        found: dict[str, Sibling] = {}
+        for key in (f"sid:{machine.system_id}", f"host:{machine.hostname}"):
+            for sibling in index.get(f"{key}/{tag}") or ():
+                found[sibling.uid] = sibling
+        return list(found.values())
+
+    return lookup
+
+
 def _inputs(call: Call) -> machineraid.RaidInputs:
     raid_id = call.status.get("raidId")
     applied = call.status.get("filesystem")
+    recorded = [*(call.status.get("devices") or []), *(call.status.get("spareDevices") or [])]
     return machineraid.RaidInputs(
         name=call.name,
         uid=call.uid,
         recorded_raid_id=int(raid_id) if raid_id is not None else None,
         applied_filesystem=dict(applied) if applied else None,
+        pins=pins_from_status(recorded),
+        siblings=_siblings(call),
+        recorded_ready_tag=call.status.get("readyTag"),
     )
 
 
@@ -96,6 +137,7 @@ async def _nothing_created() -> Outcome:
 
 
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
+    kopf.index(*resource_of(MACHINE_RAID), id=READY_TAG_INDEX, registry=registry)(readytag_index)
     register_kind(
         MACHINE_RAID,
         backend=BACKEND,

@@ -114,6 +114,13 @@ DEVICE_IN_USE = Reason("DeviceInUse", "a listed device is used by something else
 DEVICE_TOO_SMALL = Reason("DeviceTooSmall", "a listed device is too small for the array", stalls=True)
 MAAS_INVALID = Reason("Invalid", "MAAS refused the request as invalid", stalls=True)
 MAAS_REJECTED = Reason("MaasRejected", "MAAS refused a request; the message says why", stalls=True)
+DEVICES_CHANGED = Reason(
+    "DevicesChanged",
+    "a physical disk the array was built on (pinned by serial/id_path) is gone or replaced; "
+    "Stratum creates nothing on other disks",
+    stalls=True,
+)
+NOT_ENOUGH_SPACE = Reason("NotEnoughSpace", "a disk has too little free space for a partition", stalls=True)
 
 # LINSTOR ret codes users can act on (low 15 bits of the ret_code; the names are those of
 # clients/linstor/apicallrc.py, which this module may not import: it serves MAAS kinds too and

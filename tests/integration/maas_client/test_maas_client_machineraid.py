@@ -3,85 +3,12 @@ ownership, machine states, and no writes when nothing changed."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
-from typing import Any
-
 import pytest
-from maas_client_helpers import GB, TB
+from maas_client_helpers import GB, TB, Raid, names, new, retry_seconds, writes
 
-from stratum.api.maas import MachineRaidSpec
 from stratum.clients.errors import BackendUnavailable
 from stratum.clients.maas import MaasClient
-from stratum.handlers.settings import OperatorSettings
-from stratum.reconcile.maas.machineraid import RaidInputs, finalize, reconcile
-from stratum.reconcile.outcome import Outcome, status_patch
 from stratum.sim.maas import MaasSim
-from stratum.sim.maas.render import raid_json
-
-WRITES = ("POST", "PUT", "DELETE")
-
-
-def writes(sim: MaasSim) -> dict[str, int]:
-    return {k: v for k, v in sim.stats.requests.items() if k.split(" ", 1)[0] in WRITES}
-
-
-def retry_seconds(outcome: Outcome) -> float | None:
-    """When the operator, with its default settings, looks at the object again."""
-    return None if outcome.retry is None else OperatorSettings().retry_delay(outcome.retry)
-
-
-@dataclass
-class Raid:
-    """One MachineRaid object: its spec, uid and the status the handlers would have written."""
-
-    client: MaasClient
-    sim: MaasSim
-    spec: dict[str, Any]
-    name: str = "data"
-    uid: str = field(default_factory=lambda: str(uuid.uuid4()))
-    status: dict[str, Any] = field(default_factory=dict)
-
-    def inputs(self) -> RaidInputs:
-        return RaidInputs(self.name, self.uid, self.status.get("raidId"), self.status.get("filesystem"))
-
-    async def apply(self, **changes: Any) -> Outcome:
-        self.spec.update(changes)
-        self.sim.stats.requests.clear()
-        outcome = await reconcile(self.client, MachineRaidSpec.model_validate(self.spec), self.inputs())
-        for key, value in status_patch(outcome.status).items():
-            if value is None:
-                self.status.pop(key, None)
-            else:
-                self.status[key] = value
-        return outcome
-
-    async def converged(self, **changes: Any) -> Outcome:
-        outcome = await self.apply(**changes)
-        assert outcome.ready, outcome.message
-        again = await self.apply()
-        assert again.ready and again.actions == [], again.actions
-        assert writes(self.sim) == {}, "an idle pass wrote to MAAS"
-        return outcome
-
-    async def delete(self) -> Outcome:
-        self.sim.stats.requests.clear()
-        return await finalize(self.client, MachineRaidSpec.model_validate(self.spec), self.inputs())
-
-    def maas(self) -> dict[str, Any]:
-        """The array as MAAS shows it now."""
-        machine = self.sim.machine(self.status["systemId"])
-        with self.sim.state.lock:
-            return raid_json(machine, machine.storage.raids[self.status["raidId"]])
-
-
-def names(members: list[dict[str, Any]]) -> list[str]:
-    return sorted(m.get("name") or m["path"].rsplit("/", 1)[1] for m in members)
-
-
-def new(client: MaasClient, sim: MaasSim, **spec: Any) -> Raid:
-    body = {"machine": {"hostname": "node-1"}, "level": "raid-1", "devices": ["sdb", "sdc"], **spec}
-    return Raid(client, sim, body)
 
 
 async def test_create_raid1_from_disks_then_idle(client: MaasClient, sim: MaasSim) -> None:
@@ -94,7 +21,18 @@ async def test_create_raid1_from_disks_then_idle(client: MaasClient, sim: MaasSi
     assert status["systemId"] == "abc123" and status["machineStatus"] == "Ready"
     assert status["raidName"] == "md0" and status["size"] == status["expectedSize"] == TB - 131072
     assert [d["name"] for d in status["devices"]] == ["sdb", "sdc"]
-    assert status["spareDevices"] == [{"name": "sdd", "id": 4, "type": "physical", "size": TB}]
+    qemu = "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_QM00004"  # the sim's default disk identity
+    assert status["spareDevices"] == [
+        {
+            "name": "sdd",
+            "id": 4,
+            "type": "physical",
+            "size": TB,
+            "ref": "sdd",
+            "serial": "QM00004",
+            "idPath": qemu,
+        }
+    ]
     assert raid.maas()["uuid"] == raid.uid
 
 
@@ -219,7 +157,8 @@ async def test_adopting_another_level_is_refused(client: MaasClient, sim: MaasSi
 async def test_a_deployed_machine_waits_then_converges_when_ready(client: MaasClient, sim: MaasSim) -> None:
     raid = new(client, sim, machine={"systemId": "def456"})
     outcome = await raid.apply()
-    assert not outcome.ready and outcome.reason == "MachineNotReady" and retry_seconds(outcome) == 30
+    # A machine resting in another state is looked at every few seconds (Wait.WAIT).
+    assert not outcome.ready and outcome.reason == "MachineNotReady" and retry_seconds(outcome) == 5
     assert "machine node-2 (def456) is Deployed" in outcome.message and writes(sim) == {}
     assert raid.status["expectedSize"] == TB - 131072 and raid.status["machineStatus"] == "Deployed"
     sim.set_status("def456", "Ready")

@@ -18,6 +18,8 @@ async def test_every_declared_status_field_is_written_and_nothing_else(client: M
             "level": "raid-1",
             "devices": ["sdb", "sdc"],
             "spareDevices": ["sdd"],
+            "partitions": [{"disk": "sde", "size": "100G"}, {"disk": "sde", "spare": True}],
+            "readyTag": "storage-ready",
             "filesystem": {"fstype": "ext4", "mountPoint": "/data", "mountOptions": "noatime"},
         }
     )

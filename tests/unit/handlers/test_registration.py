@@ -47,8 +47,8 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
     for kind in DRIFTING:
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
-    # group, resource, snapshot, remote, backup indexes
-    assert len(registry._indexing.get_all_handlers()) == 5
+    # group, resource, snapshot, readyTag, remote, backup indexes
+    assert len(registry._indexing.get_all_handlers()) == 6
     assert [h.id for h in registry._activities.get_all_handlers()] == [
         "login",
         "register_startup.<locals>.configure",

@@ -56,10 +56,11 @@ def test_names_ids_and_partitions_resolve_to_maas_names() -> None:
         where="node-1 (abc123)",
     )
     assert result.problem is None
-    assert [d.status().model_dump(by_alias=True) for d in result.active] == [
-        {"name": "sdb", "id": 2, "type": "physical", "size": TB},
-        {"name": "sdc", "id": 3, "type": "physical", "size": TB},
-        {"name": "sdd-part1", "id": 10, "type": "partition", "size": TB // 2},
+    # Each member also records the spec entry it came from (its pin; see test_machineraid_identity).
+    assert [d.status().model_dump(by_alias=True, exclude_none=True) for d in result.active] == [
+        {"name": "sdb", "id": 2, "type": "physical", "size": TB, "ref": "sdb"},
+        {"name": "sdc", "id": 3, "type": "physical", "size": TB, "ref": "3"},
+        {"name": "sdd-part1", "id": 10, "type": "partition", "size": TB // 2, "ref": "sdd-part1"},
     ]
     assert [(d.key, d.name) for d in result.spare] == [(("partition", 11), "sdd-part2")]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import kopf
 import pytest
 
 from stratum.api.maas import MachineRaidSpec
@@ -13,6 +14,7 @@ from stratum.handlers.backends import open_clients
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.maas.machineraid import RaidInputs, reconcile
+from stratum.reconcile.maas.readytag import Sibling
 
 SPEC = MachineRaidSpec.model_validate(
     {"machine": {"hostname": "n"}, "level": "raid-1", "devices": ["a", "b"]}
@@ -62,3 +64,29 @@ async def test_configured_maas_gets_a_client(metrics: Metrics) -> None:
         assert client is not None and client.root == "http://maas:5240/MAAS/api/2.0/"
     finally:
         await clients.close()
+
+
+def test_an_unreadable_ca_file_is_named() -> None:
+    env = {
+        "MAAS_API_URL": "https://maas:5443/MAAS/",
+        "MAAS_API_KEY": "a:b:c",
+        "MAAS_CA_CERT": "/no/such/ca.pem",
+    }
+    outcome = handlers._not_configured(env)
+    assert outcome.reason == "NotConfigured" and "MAAS_CA_CERT /no/such/ca.pem" in outcome.message
+
+
+def index_entry(spec: dict[str, object], status: dict[str, object], **meta: object) -> dict[str, Sibling]:
+    body = kopf.Body({"metadata": {"name": "a", "uid": "uid-a", **meta}, "spec": spec, "status": status})
+    return handlers.readytag_index("a", "uid-a", body.spec, body.status, body.meta)
+
+
+def test_the_ready_tag_index_keys_by_machine_and_tag() -> None:
+    spec = {"machine": {"hostname": "node-1"}, "readyTag": "t"}
+    ready = {"conditions": [{"type": "Ready", "status": "True"}], "systemId": "abc123"}
+    entry = index_entry(spec, ready)
+    assert set(entry) == {"host:node-1/t", "sid:abc123/t"} and entry["sid:abc123/t"].ready
+    deleting = index_entry(spec, ready, deletionTimestamp="2026-12-01T00:00:00Z")
+    assert not deleting["host:node-1/t"].ready  # a MachineRaid being deleted no longer counts as Ready
+    assert not index_entry(spec, {"systemId": "abc123"})["sid:abc123/t"].ready
+    assert index_entry({"machine": {"systemId": "abc123"}}, ready) == {}

@@ -15,7 +15,7 @@ from stratum.clients.errors import Backend
 from stratum.clients.maas.auth import Signer
 from stratum.clients.maas.config import MaasConfig
 from stratum.clients.maas.errors import MaasNotFound, error_from_response
-from stratum.clients.maas.models import BlockDevice, Machine, Raid
+from stratum.clients.maas.models import BlockDevice, Machine, Partition, Raid, Tag
 from stratum.clients.observe import RequestObserver, ignore_request
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 from stratum.clients.tlsfiles import RotatingTransport, ca_files
@@ -192,6 +192,50 @@ class MaasClient:
 
     async def unmount_block_device(self, system_id: str, device: int) -> BlockDevice:
         return await self._device_op(system_id, device, "unmount")
+
+    # ------------------------------------------------------------------------ partitions
+
+    async def create_partition(
+        self, system_id: str, device: int, *, size: int | None = None, uuid: str | None = None
+    ) -> Partition:
+        """MAAS rounds `size` down to 4 MiB; without it the partition takes all free space."""
+        form: list[Field] = []
+        if size is not None:
+            form.append(("size", size))
+        if uuid:
+            form.append(("uuid", uuid))
+        return Partition.model_validate(
+            await self.request("POST", f"nodes/{system_id}/blockdevices/{device}/partitions/", form=form)
+        )
+
+    async def delete_partition(self, system_id: str, device: int, partition: int) -> bool:
+        """True when deleted, False when it was already gone. The detail path has no trailing
+        slash (MAAS's urls_api.py partition route)."""
+        try:
+            await self.request("DELETE", f"nodes/{system_id}/blockdevices/{device}/partition/{partition}")
+        except MaasNotFound:
+            return False
+        return True
+
+    # ------------------------------------------------------------------------ tags
+
+    async def get_tag(self, name: str) -> Tag | None:
+        data = await self._get_or_none(f"tags/{name}/")
+        return None if data is None else Tag.model_validate(data)
+
+    async def create_tag(self, name: str, *, comment: str = "") -> Tag:
+        form: list[Field] = [("name", name)]
+        if comment:
+            form.append(("comment", comment))
+        return Tag.model_validate(await self.request("POST", "tags/", form=form))
+
+    async def update_tag_nodes(
+        self, name: str, *, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """Add or remove machines (system ids) from a tag: `{"added": n, "removed": m}`."""
+        form: list[Field] = [*_many("add", add), *_many("remove", remove)]
+        result: dict[str, int] = await self.request("POST", f"tags/{name}/", op="update_nodes", form=form)
+        return result
 
     # ------------------------------------------------------------------------ RAIDs
 

@@ -1,14 +1,26 @@
 """Where the MAAS region is and which key to use, from the environment the MAAS CLI uses:
-MAAS_API_URL (the region URL, e.g. http://maas:5240/MAAS/) and MAAS_API_KEY (consumer:token:secret)."""
+MAAS_API_URL (the region URL, e.g. https://maas:5443/MAAS/), MAAS_API_KEY (consumer:token:secret,
+an administrator's key) and MAAS_CA_CERT (PEM file of a private CA for an https:// region)."""
 
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 NOT_CONFIGURED = "MAAS is not configured: set MAAS_API_URL and MAAS_API_KEY"
+
+
+def check_ca_file(path: str) -> None:
+    """Refuse a MAAS_CA_CERT that is not a readable PEM CA file when the config is read, with a
+    message naming the setting. The client's transport (clients/tlsfiles.py) loads the file and
+    loads it again when it is replaced."""
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ValueError, ssl.SSLError) as exc:
+        raise MaasConfigError(f"MAAS_CA_CERT {path}: not a readable PEM CA certificate ({exc})") from exc
 
 
 class MaasConfigError(ValueError):
@@ -71,6 +83,9 @@ class MaasConfig:
         key = env.get("MAAS_API_KEY", "").strip()
         if not url or not key:
             raise MaasConfigError(NOT_CONFIGURED)
-        config = cls(url=url, api_key=ApiKey.parse(key))
+        ca_cert = env.get("MAAS_CA_CERT", "").strip() or None
+        config = cls(url=url, api_key=ApiKey.parse(key), ca_cert=ca_cert)
         api_root(url)  # validate now, not on the first request
+        if ca_cert:
+            check_ca_file(ca_cert)
         return config

@@ -94,8 +94,9 @@ def error_from_response(response: httpx.Response, method: str, path: str) -> Maa
         message = f"MAAS rejected the credentials in MAAS_API_KEY ({detail or 'HTTP 401'})"
     elif cls is MaasForbidden:
         message = (
-            f"MAAS refused {method} {path}: the user of MAAS_API_KEY is not allowed to do this "
-            f"(RAID changes need a MAAS administrator){': ' + detail if detail else ''}"
+            f"MAAS refused {method} {path} (HTTP 403): an administrator's API key is needed; the user "
+            "of MAAS_API_KEY is not a MAAS administrator (storage, tag and commissioning changes "
+            f"need one){': ' + detail if detail else ''}"
         )
     elif cls is MaasNotFound:
         message = detail or f"{path} not found in MAAS"

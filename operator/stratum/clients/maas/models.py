@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 READY = 4
+# Transitions that end by themselves within minutes (maascommon/enums/node.py): Commissioning,
+# Deploying, Releasing, Disk erasing, Testing.
+TRANSITIONAL = frozenset({1, 9, 12, 14, 21})
 MemberKind = Literal["device", "partition"]
 
 
@@ -46,7 +49,13 @@ class BlockDevice(Wire):
     """physical or virtual (RAID md devices, bcache, LVM volumes)."""
     path: str = ""
     uuid: str | None = None
+    serial: str | None = None
+    """Physical disks only; MAAS sends "" for a disk without one."""
+    id_path: str | None = None
+    """/dev/disk/by-id/... when the disk has a serial, else /dev/<kernel name> (not stable)."""
+    model: str | None = None
     size: int
+    available_size: int = 0
     filesystem: Filesystem | None = None
     partition_table_type: str | None = None
     partitions: list[Partition] = Field(default_factory=list)
@@ -94,10 +103,21 @@ class Machine(Wire):
     status: int
     status_name: str = ""
     boot_disk: BlockDevice | None = None
+    tag_names: list[str] = Field(default_factory=list)
 
     @property
     def ready(self) -> bool:
         return self.status == READY
 
+    @property
+    def in_transition(self) -> bool:
+        return self.status in TRANSITIONAL
+
     def describe(self) -> str:
         return f"{self.hostname} ({self.system_id})" if self.hostname else self.system_id
+
+
+class Tag(Wire):
+    name: str
+    comment: str = ""
+    definition: str = ""

@@ -18,7 +18,8 @@ MIN_ARRAY_SIZE = 4 * 1024 * 1024
 
 MAAS_MIN_ACTIVE = {"raid-0": 2, "raid-1": 2, "raid-5": 3, "raid-6": 4, "raid-10": 3}
 """What MAAS itself enforces on every save; intermediate states of an update must keep these.
-(Stratum's API asks for 4 on raid-10 so every mirror pair is complete.)"""
+(Stratum's API asks for 4 on raid-10: MAAS accepts 3, but curtin then fails the deployment;
+see api/maas.py MIN_ACTIVE.)"""
 
 
 def raid_size(level: str, active: Sequence[int], spares: Sequence[int] = ()) -> float:

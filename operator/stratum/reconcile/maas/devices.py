@@ -1,26 +1,29 @@
-"""Resolving MachineRaid device names (block devices `sdb`, partitions `sdb-part1`, or ids) to
-what MAAS has on the machine, and checking that each one can join the array."""
+"""Resolving MachineRaid members (names `sdb` / `sdb-part1`, ids, `serial:` / `id-path:` entries,
+entries pinned by identity in status, and Stratum's own partitions) to what MAAS has on the
+machine, and checking that each one can join the array."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stratum.api.maas import DeviceStatus
 from stratum.clients.maas.models import BlockDevice, MemberKind, Partition
 from stratum.reconcile import reasons
+from stratum.reconcile.maas.identity import Pin, describe_disks, disk_of, find_pinned, lookup_entry
 from stratum.reconcile.reasons import Reason
 
 Key = tuple[MemberKind, int]
 
 # Condition reasons, most actionable first: the first problem found decides the reason.
+CHANGED = reasons.DEVICES_CHANGED
 NOT_FOUND = reasons.DEVICE_NOT_FOUND
 DUPLICATE = reasons.DUPLICATE_DEVICE
 PARTITIONED = reasons.DEVICE_PARTITIONED
 BOOT_DISK = reasons.DEVICE_IS_BOOT_DISK
 IN_USE = reasons.DEVICE_IN_USE
 TOO_SMALL = reasons.DEVICE_TOO_SMALL
-_ORDER = (NOT_FOUND, DUPLICATE, PARTITIONED, BOOT_DISK, IN_USE, TOO_SMALL)
+_ORDER = (CHANGED, NOT_FOUND, DUPLICATE, PARTITIONED, BOOT_DISK, IN_USE, TOO_SMALL)
 
 
 def human_size(size: float) -> str:
@@ -41,9 +44,23 @@ class Resolved:
     type: str
     """physical, virtual or partition."""
     size: int
+    ref: str | None = None
+    serial: str | None = None
+    """The serial of the physical disk (for a partition: of the disk it is on)."""
+    id_path: str | None = None
+    partition_uuid: str | None = None
 
     def status(self) -> DeviceStatus:
-        return DeviceStatus(name=self.name, id=self.key[1], type=self.type, size=self.size)
+        return DeviceStatus(
+            name=self.name,
+            id=self.key[1],
+            type=self.type,
+            size=self.size,
+            ref=self.ref,
+            serial=self.serial or None,
+            id_path=self.id_path or None,
+            partition_uuid=self.partition_uuid,
+        )
 
 
 @dataclass
@@ -74,23 +91,26 @@ class Inventory:
     devices: list[BlockDevice]
 
     def lookup(self, ref: str) -> BlockDevice | Partition | None:
-        for device in self.devices:
-            if device.name == ref:
-                return device
-            for part in device.partitions:
-                if part.name == ref:
-                    return part
-        if ref.isdigit():
-            # Block-device ids first (what MAAS's own block_devices fields take), then partitions.
-            wanted = int(ref)
-            for device in self.devices:
-                if device.id == wanted:
-                    return device
-            for device in self.devices:
-                for part in device.partitions:
-                    if part.id == wanted:
-                        return part
-        return None
+        """Block-device ids before partition ids (what MAAS's own block_devices fields take)."""
+        return lookup_entry(self.devices, ref)
+
+    def resolved(self, ref: str, item: BlockDevice | Partition) -> Resolved:
+        disk = disk_of(self.devices, item)
+        if isinstance(item, Partition):
+            kind_type, part_uuid = "partition", item.uuid
+        else:
+            kind_type, part_uuid = item.type, None
+        physical = disk is not None and disk.type == "physical"
+        return Resolved(
+            _key(item),
+            item.name,
+            kind_type,
+            item.size,
+            ref=ref,
+            serial=(disk.serial or None) if physical and disk else None,
+            id_path=(disk.id_path or None) if physical and disk else None,
+            partition_uuid=part_uuid,
+        )
 
     def names(self) -> list[str]:
         return [n for d in self.devices for n in [d.name, *(p.name for p in d.partitions)]]
@@ -128,6 +148,25 @@ def _blocker(item: BlockDevice | Partition, boot_disk_id: int | None, own_md: in
     return None
 
 
+def changed(pin: Pin, inventory: Inventory, where: str) -> Problem:
+    """A pinned member that is not on the machine any more: say what it was and what is there."""
+    if pin.type == "partition":
+        return Problem(
+            CHANGED,
+            f"{pin.ref}: partition {pin.name} (uuid {pin.partition_uuid}) the array was built on is "
+            f"gone from machine {where} (commissioning clears partitions); Stratum does not build "
+            "the array elsewhere: list it under spec.partitions so Stratum creates it, or name "
+            "another member",
+        )
+    return Problem(
+        CHANGED,
+        f"{pin.ref}: the array was built on {pin.describe()} (then named {pin.name}), which is no "
+        f"longer on machine {where}; it has {describe_disks(inventory.devices)}. Stratum re-creates "
+        "the array only on the same physical disks: put the disk back, or name the new disk in "
+        "the spec (e.g. serial:<serial>)",
+    )
+
+
 def resolve(
     inventory: Inventory,
     active: Sequence[str],
@@ -137,45 +176,59 @@ def resolve(
     boot_disk_id: int | None,
     own_md: int | None,
     where: str,
+    pins: Mapping[str, Pin] | None = None,
+    own_active: Sequence[tuple[str, Partition]] = (),
+    own_spare: Sequence[tuple[str, Partition]] = (),
 ) -> Resolution:
     """`members` maps the current members of this array (any role) to their sizes: they are
     eligible in either role. A new member smaller than the smallest current one is refused, as
-    it would shrink the array."""
+    it would shrink the array. An entry with a pin is followed through the pinned identity,
+    never re-read by name. `own_active`/`own_spare` are Stratum's own partitions, found already."""
     result = Resolution()
     seen: dict[Key, str] = {}
     smallest = min(members.values()) if members else None
+    pins = pins or {}
+    located: list[tuple[list[Resolved], str, BlockDevice | Partition | None]] = []
     for refs, target in ((active, result.active), (spare, result.spare)):
         for ref in refs:
-            item = inventory.lookup(ref)
-            if item is None:
-                known = ", ".join(inventory.names()) or "none"
-                result.problems.append(
-                    Problem(NOT_FOUND, f"device {ref} not found on machine {where} (it has: {known})")
-                )
+            pin = pins.get(ref)
+            if pin is not None:
+                item = find_pinned(inventory.devices, pin)
+                if item is None:
+                    result.problems.append(changed(pin, inventory, where))
+                    continue
+            else:
+                item = inventory.lookup(ref)
+            located.append((target, ref, item))
+    located += [(result.active, ref, part) for ref, part in own_active]
+    located += [(result.spare, ref, part) for ref, part in own_spare]
+    for target, ref, item in located:
+        if item is None:
+            known = ", ".join(inventory.names()) or "none"
+            result.problems.append(
+                Problem(NOT_FOUND, f"device {ref} not found on machine {where} (it has: {known})")
+            )
+            continue
+        key = _key(item)
+        if key in seen:
+            result.problems.append(
+                Problem(DUPLICATE, f"{ref} and {seen[key]} are the same device ({item.name}); list it once")
+            )
+            continue
+        seen[key] = ref
+        if key not in members:
+            blocker = _blocker(item, boot_disk_id, own_md)
+            if blocker is not None:
+                result.problems.append(blocker)
                 continue
-            key = _key(item)
-            if key in seen:
+            if smallest is not None and item.size < smallest:
                 result.problems.append(
                     Problem(
-                        DUPLICATE, f"{ref} and {seen[key]} are the same device ({item.name}); list it once"
+                        TOO_SMALL,
+                        f"{item.name} ({human_size(item.size)}) is smaller than the smallest "
+                        f"member of the array ({human_size(smallest)}); adding it would shrink the array",
                     )
                 )
                 continue
-            seen[key] = ref
-            if key not in members:
-                blocker = _blocker(item, boot_disk_id, own_md)
-                if blocker is not None:
-                    result.problems.append(blocker)
-                    continue
-                if smallest is not None and item.size < smallest:
-                    result.problems.append(
-                        Problem(
-                            TOO_SMALL,
-                            f"{item.name} ({human_size(item.size)}) is smaller than the smallest "
-                            f"member of the array ({human_size(smallest)}); adding it would shrink the array",
-                        )
-                    )
-                    continue
-            kind_type = "partition" if isinstance(item, Partition) else item.type
-            target.append(Resolved(key, item.name, kind_type, item.size))
+        target.append(inventory.resolved(ref, item))
     return result
