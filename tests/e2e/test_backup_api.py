@@ -50,6 +50,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ("cron-four-fields", sched("b2", schedule="0 * * *"), "spec.schedule", "should match"),
     ("cron-six-fields", sched("b3", schedule="0 0 * * * *"), "spec.schedule", "should match"),
     ("every-no-unit", sched("b4", schedule="@every 10"), "spec.schedule", "should match"),
+    ("every-empty", sched("b4e", schedule="@every "), "spec.schedule", "should match"),
     ("named-unknown", sched("b5", schedule="@fortnightly"), "spec.schedule", "should match"),
     ("keep-zero", sched("b6", keep=0), "spec.keep", "greater than or equal to 1"),
     (

@@ -15,7 +15,7 @@ CRON_FIELD = r"[0-9A-Za-z*?/,-]+"
 SCHEDULE_PATTERN = (
     rf"^(\s*{CRON_FIELD}(\s+{CRON_FIELD}){{4}}\s*"
     r"|@(yearly|annually|monthly|weekly|daily|midnight|hourly)"
-    r"|@every\s+([0-9]+h)?([0-9]+m)?([0-9]+s)?)$"
+    r"|@every\s+[0-9]+[hms]([0-9]+[hms]){0,2})$"
 )
 # A label key: an optional DNS-subdomain prefix and a name.
 LABEL_KEY = (
