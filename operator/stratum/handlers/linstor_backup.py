@@ -143,6 +143,18 @@ def _backup_finalize(call: Call) -> Pass:
 # ------------------------------------------------------------------------------- SnapshotSchedule
 
 CHECKED = "schedule_checked"
+CLOCK = "snapshotschedule_clock"
+
+
+class QuietClock(logging.Filter):
+    """kopf logs every timer run at INFO; the clock runs every second and mostly does nothing, so
+    only its warnings and errors are kept (what a pass does is logged by the runner)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or f"'{CLOCK}'" not in record.getMessage()
+
+
+QUIET_CLOCK = QuietClock()
 
 
 def _pass_needed(
@@ -232,10 +244,13 @@ def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> Non
         )
     kopf.timer(
         *resource_of(SNAPSHOT_SCHEDULE),
-        id="snapshotschedule_clock",
+        id=CLOCK,
         interval=settings.schedule_tick,
         registry=registry,
     )(on_schedule_tick)
+    kopf_objects = logging.getLogger("kopf.objects")
+    if QUIET_CLOCK not in kopf_objects.filters:
+        kopf_objects.addFilter(QUIET_CLOCK)
     kopf.on.delete(*resource_of(SNAPSHOT_SCHEDULE), id="delete_snapshotschedule", registry=registry)(
         on_schedule_delete
     )

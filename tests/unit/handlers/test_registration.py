@@ -4,6 +4,7 @@ set of handlers."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import kopf
@@ -102,3 +103,19 @@ def test_a_call_reads_typed_values_from_the_indexes() -> None:
     assert call.index("resourcegroup_index", "other", GroupRef) is None
     with pytest.raises(TypeError, match="GroupRef"):
         call.index("resourcegroup_index", "rg1", str)
+
+
+def test_the_schedule_clock_does_not_log_every_tick() -> None:
+    from stratum.handlers.linstor_backup import QUIET_CLOCK
+
+    registered(OperatorSettings())
+    registered(OperatorSettings())
+    logger = logging.getLogger("kopf.objects")
+    assert logger.filters.count(QUIET_CLOCK) == 1
+
+    def record(level: int, message: str) -> logging.LogRecord:
+        return logging.LogRecord("kopf.objects", level, __file__, 1, message, None, None)
+
+    assert not QUIET_CLOCK.filter(record(logging.INFO, f"Timer '{CLOCK}' succeeded."))
+    assert QUIET_CLOCK.filter(record(logging.ERROR, f"Timer '{CLOCK}' failed with an exception."))
+    assert QUIET_CLOCK.filter(record(logging.INFO, "Timer 'resource_drift' succeeded."))
