@@ -1,4 +1,5 @@
-"""The `stratum` command: `stratum run` (the operator) and `stratum crds`."""
+"""The `stratum` command: `stratum run` (the operator), `stratum plan` and `stratum crds`. Also
+installed as `kubectl-stratum`, so `kubectl stratum plan -f FILE` works."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ def _run(args: argparse.Namespace) -> int:
     return run_operator(OperatorSettings.from_args(args, os.environ))
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from stratum.handlers.planner import run_plan
+
+    return run_plan(args.filename, os.environ, sys.stdout, sys.stderr, sys.stdin)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stratum", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,6 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
     crds = sub.add_parser("crds", help="print the CRDs generated from the API models")
     crds.add_argument("--out", metavar="DIR", help="write one file per CRD into DIR instead")
     crds.set_defaults(func=_crds)
+
+    plan = sub.add_parser(
+        "plan",
+        help="print the backend changes the operator would make for these manifests; writes nothing",
+        description="Reads the manifests and the live backends (LS_CONTROLLERS, MAAS_API_URL, "
+        "MAAS_API_KEY as the operator) and, with KUBECONFIG set, the live Stratum objects. "
+        "Exit 0: nothing to change; 2: changes planned; 1: error.",
+    )
+    plan.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="a manifest file, or - for stdin",
+    )
+    plan.set_defaults(func=_plan)
 
     run = sub.add_parser("run", help="run the operator")
     run.add_argument(

@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
 DeletionPolicy = Literal["Delete", "Retain"]
+ManagementPolicy = Literal["Full", "Observe"]
 
 # A byte quantity: the Kubernetes quantity grammar (apimachinery pkg/api/resource/quantity.go,
 # parseQuantityString, and the suffixes of suffix.go) without the sub-unit suffixes m, u and n (a
@@ -150,6 +151,20 @@ class StatusBase(StatusModel):
     conditions: list[Condition] = CONDITIONS_FIELD
     """Ready (usable), Synced (last pass reached the backend), Reconciling and Stalled (kstatus),
     and Degraded where the backend reports health."""
+    differences: list[str] | None = None
+    """With managementPolicy Observe: the backend changes this spec asks for, one per field
+    (`METHOD path: field: old → new`); empty when the backend object matches the spec."""
+
+
+class ManagedSpec(ApiModel):
+    """Spec fields every kind has."""
+
+    management_policy: ManagementPolicy = "Full"
+    """Full: the operator creates, changes and deletes the backend object. Observe: it only reads
+    the backend object of this name and reports its differences from this spec in
+    status.differences; nothing is written to or deleted in the backend, and deleting this object
+    releases nothing. Switching to Full (with adopt: true for an object Stratum did not create)
+    takes ownership."""
 
 
 Properties = dict[str, str]

@@ -9,6 +9,7 @@ from pydantic import Field, JsonValue
 from stratum.api.common import (
     ApiModel,
     DeletionPolicy,
+    ManagedSpec,
     Properties,
     Quantity,
     StatusBase,
@@ -95,7 +96,7 @@ class VolumeGroup(ApiModel):
     """Volume-group properties."""
 
 
-class ResourceGroupSpec(ApiModel):
+class ResourceGroupSpec(ManagedSpec):
     """A LINSTOR resource group."""
 
     linstor_name: str | None = LinstorName
@@ -178,7 +179,7 @@ def _no_shrink_rules() -> list[JsonValue]:
     return rules
 
 
-class ResourceSpec(ApiModel):
+class ResourceSpec(ManagedSpec):
     """A LINSTOR resource definition with its volumes and placements."""
 
     linstor_name: str | None = LinstorName
@@ -264,7 +265,7 @@ class ResourceStatus(StatusBase):
 # ----------------------------------------------------------------------------------- Snapshot
 
 
-class SnapshotSpec(ApiModel):
+class SnapshotSpec(ManagedSpec):
     """A LINSTOR snapshot of a resource."""
 
     linstor_name: str | None = LinstorName

@@ -10,6 +10,7 @@ from pydantic.config import JsonDict
 from stratum.api.common import (
     ApiModel,
     DeletionPolicy,
+    ManagedSpec,
     StatusBase,
     StatusModel,
     adopt_field,
@@ -125,7 +126,7 @@ class PartitionSpec(ApiModel):
     """Use the partition as a spare instead of an active member."""
 
 
-class MachineRaidSpec(ApiModel):
+class MachineRaidSpec(ManagedSpec):
     """A software RAID array on a MAAS machine."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": _level_rules()})

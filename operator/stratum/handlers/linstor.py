@@ -7,13 +7,13 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT
+from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, Kind
 from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, RollbackStatus, SnapshotSpec
 from stratum.clients.errors import Backend
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
 from stratum.handlers.conditions import is_ready
-from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.registration import Call, Index, PassFactory, register_kind, resource_of
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
@@ -136,15 +136,24 @@ def _snapshot_finalize(call: Call) -> Pass:
     )
 
 
+INDEXES: tuple[tuple[Kind, str, Index], ...] = (
+    (RESOURCE_GROUP, "resourcegroup_index", resourcegroup_index),
+    (RESOURCE, "resource_index", resource_index),
+    (SNAPSHOT, "snapshot_index", snapshot_index),
+)
+"""The kopf indexes (kind, id, function) the passes look other objects up in."""
+KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
+    (RESOURCE_GROUP, _group_pass, _group_finalize),
+    (RESOURCE, _resource_pass, _resource_finalize),
+    (SNAPSHOT, _snapshot_pass, _snapshot_finalize),
+)
+"""Each kind with its reconcile and finalize passes (the operator's and `stratum plan`'s)."""
+
+
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    kopf.index(*resource_of(RESOURCE_GROUP), registry=registry)(resourcegroup_index)
-    kopf.index(*resource_of(RESOURCE), registry=registry)(resource_index)
-    kopf.index(*resource_of(SNAPSHOT), registry=registry)(snapshot_index)
-    for kind, reconcile, finalize in (
-        (RESOURCE_GROUP, _group_pass, _group_finalize),
-        (RESOURCE, _resource_pass, _resource_finalize),
-        (SNAPSHOT, _snapshot_pass, _snapshot_finalize),
-    ):
+    for indexed, index_id, index in INDEXES:
+        kopf.index(*resource_of(indexed), id=index_id, registry=registry)(index)
+    for kind, reconcile, finalize in KINDS:
         register_kind(
             kind,
             backend=BACKEND,

@@ -11,14 +11,14 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import MACHINE_RAID
+from stratum.api.crds import MACHINE_RAID, Kind
 from stratum.api.maas import MachineRaidSpec
 from stratum.clients.errors import Backend
 from stratum.clients.maas import NOT_CONFIGURED, MaasClient, MaasConfig, MaasConfigError
 from stratum.clients.maas.models import Machine
 from stratum.clients.observe import RequestObserver
 from stratum.handlers.conditions import is_ready
-from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.registration import Call, Index, PassFactory, register_kind, resource_of
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
@@ -136,13 +136,21 @@ async def _nothing_created() -> Outcome:
     return Outcome.done("no RAID was created in MAAS", None, [])
 
 
+INDEXES: tuple[tuple[Kind, str, Index], ...] = ((MACHINE_RAID, READY_TAG_INDEX, readytag_index),)
+"""The kopf indexes (kind, id, function) the passes look other objects up in."""
+KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = ((MACHINE_RAID, _raid_pass, _raid_finalize),)
+"""Each kind with its reconcile and finalize passes (the operator's and `stratum plan`'s)."""
+
+
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    kopf.index(*resource_of(MACHINE_RAID), id=READY_TAG_INDEX, registry=registry)(readytag_index)
-    register_kind(
-        MACHINE_RAID,
-        backend=BACKEND,
-        reconcile=_raid_pass,
-        finalize=_raid_finalize,
-        settings=settings,
-        registry=registry,
-    )
+    for indexed, index_id, index in INDEXES:
+        kopf.index(*resource_of(indexed), id=index_id, registry=registry)(index)
+    for kind, reconcile, finalize in KINDS:
+        register_kind(
+            kind,
+            backend=BACKEND,
+            reconcile=reconcile,
+            finalize=finalize,
+            settings=settings,
+            registry=registry,
+        )

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 import kopf
 
 from stratum.api.crds import VERSION, Kind
+from stratum.handlers import controls
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.logs import object_context
 from stratum.handlers.runner import CONDITIONS, Pass, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
-from stratum.reconcile.outcome import Outcome
+from stratum.reconcile import reasons
+from stratum.reconcile.outcome import Outcome, Wait
 
 C = TypeVar("C", bound=Closable)
 T = TypeVar("T")
@@ -59,6 +61,8 @@ class Call:
 
 
 PassFactory = Callable[[Call], Pass]
+Index = Callable[..., Mapping[str, Any]]
+"""A kopf index function: (name, spec, status, ...) -> {key: value}."""
 
 
 def resource_of(kind: Kind) -> tuple[str, str, str]:
@@ -88,7 +92,12 @@ def register_kind(
         **kwargs: Any,
     ) -> None:
         call = Call(body, spec, status, memo, kwargs)
-        await _run(kind, backend, call, patch, reconcile(call), retry=retry, raise_for_retry=True)
+        if controls.is_paused(body):
+            controls.write_paused(patch, status, body.metadata.get("generation"), deleting=False)
+            return
+        await _run(
+            kind, backend, call, patch, _pass(kind, call, reconcile), retry=retry, raise_for_retry=True
+        )
 
     async def on_timer(
         *,
@@ -100,7 +109,12 @@ def register_kind(
         **kwargs: Any,
     ) -> None:
         call = Call(body, spec, status, memo, kwargs)
-        outcome = await _run(kind, backend, call, patch, reconcile(call), retry=0, raise_for_retry=False)
+        if controls.is_paused(body):
+            controls.write_paused(patch, status, body.metadata.get("generation"), deleting=False)
+            return
+        outcome = await _run(
+            kind, backend, call, patch, _pass(kind, call, reconcile), retry=0, raise_for_retry=False
+        )
         if outcome.actions:  # the backend had drifted from the spec
             call.runtime.metrics.drift_corrected(kind.kind)
 
@@ -115,13 +129,32 @@ def register_kind(
         **kwargs: Any,
     ) -> None:
         call = Call(body, spec, status, memo, kwargs)
+        if controls.is_paused(body):
+            controls.write_paused(patch, status, body.metadata.get("generation"), deleting=True)
+            raise kopf.TemporaryError(controls.PAUSED_MESSAGE, delay=settings.retry_delay(Wait.DELETION))
+        run = controls.released_nothing if controls.is_observing(spec) else finalize(call)
         outcome = await _run(
-            kind, backend, call, patch, finalize(call), retry=retry, raise_for_retry=True, deleting=True
+            kind, backend, call, patch, run, retry=retry, raise_for_retry=True, deleting=True
         )
         if outcome.ready:
             call.runtime.forget(call.uid)
             call.runtime.metrics.object_state(kind.kind, call.uid, None)
 
+    async def on_pause_toggled(body: kopf.Body, old: Any, new: Any, memo: kopf.Memo, **_: Any) -> None:
+        if (old == "true") == (new == "true"):
+            return
+        paused = new == "true"
+        runtime: Runtime = memo["runtime"]
+        message = (
+            controls.PAUSED_MESSAGE if paused else f"{controls.PAUSED_ANNOTATION} removed: reconciling again"
+        )
+        runtime.events.post(
+            body, type="Normal", reason=reasons.PAUSED if paused else reasons.RESUMED, message=message
+        )
+
+    kopf.on.field(*resource, id=f"{prefix}_pause", field=controls.PAUSED_FIELD, registry=registry)(
+        on_pause_toggled
+    )
     kopf.on.resume(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
     kopf.on.create(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
     kopf.on.update(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
@@ -134,6 +167,16 @@ def register_kind(
         registry=registry,
     )(on_timer)
     kopf.on.delete(*resource, id=f"delete_{prefix}", registry=registry)(on_delete)
+
+
+def _pass(kind: Kind, call: Call, reconcile: PassFactory) -> Pass:
+    """The kind's pass as spec.managementPolicy says. Observe plans with adopt set, so an object
+    Stratum did not create is observed too (nothing is written either way)."""
+    if controls.is_observing(call.spec):
+        return controls.observe(reconcile(replace(call, spec={**call.spec, "adopt": True})), kind.status)
+    if call.status.get("differences") is not None:
+        return controls.clearing_differences(reconcile(call), kind.status)
+    return reconcile(call)
 
 
 def register_startup(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:

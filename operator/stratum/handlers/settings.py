@@ -13,6 +13,7 @@ from pathlib import Path
 import kopf
 
 from stratum.clients.retry import RetryPolicy
+from stratum.handlers.controls import PauseAwareProgressStorage
 from stratum.handlers.logs import LogFormat
 from stratum.reconcile.outcome import Wait
 
@@ -119,7 +120,7 @@ class OperatorSettings:
     def configure_kopf(self, settings: kopf.OperatorSettings) -> None:
         """Our own finalizer and annotation prefix, bounded timeouts, and no worker limit."""
         settings.persistence.finalizer = FINALIZER
-        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+        settings.persistence.progress_storage = PauseAwareProgressStorage(prefix=PREFIX)
         settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
             prefix=PREFIX, key="last-handled-configuration"
         )

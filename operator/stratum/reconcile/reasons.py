@@ -122,6 +122,20 @@ DEVICES_CHANGED = Reason(
 )
 NOT_ENOUGH_SPACE = Reason("NotEnoughSpace", "a disk has too little free space for a partition", stalls=True)
 
+# ----------------------------------------------------------------------------- day-2 controls
+
+PAUSED = Reason("Paused", 'annotation stratum.dev/paused is "true": no backend call until it is removed')
+RESUMED = Reason("Resumed", "annotation stratum.dev/paused was removed: reconciling again")
+OBSERVED = Reason(
+    "Observed", "managementPolicy Observe: the backend object matches the spec; nothing is written"
+)
+DIFFERS_FROM_SPEC = Reason(
+    "DiffersFromSpec",
+    "managementPolicy Observe: the backend object differs from the spec (status.differences); "
+    "nothing is written until managementPolicy is Full",
+    stalls=True,
+)
+
 # LINSTOR ret codes users can act on (low 15 bits of the ret_code; the names are those of
 # clients/linstor/apicallrc.py, which this module may not import: it serves MAAS kinds too and
 # the MAAS modules stay independent of LINSTOR's. A unit test keeps the two in step.)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from stratum.clients.errors import Backend, BackendRefused
+from stratum.clients.errors import Backend, BackendError, BackendRefused
 from stratum.clients.linstor import apicallrc
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
 from stratum.clients.linstor.config import LinstorConfig
@@ -21,6 +22,7 @@ from stratum.clients.linstor.models import (
     VolumeGroup,
 )
 from stratum.clients.observe import RequestObserver, ignore_request
+from stratum.clients.recording import PlannedRequest, Recorder, recorder_for
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 from stratum.clients.tlsfiles import RotatingTransport
 
@@ -67,6 +69,8 @@ class LinstorClient:
     async def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None) -> Any:
         """The decoded JSON answer; LinstorError for an error answer, BackendUnavailable when
         no controller answers."""
+        if (recorder := recorder_for(method)) is not None:
+            return await self._plan(recorder, method, path, json)
         controllers = self.config.controllers
         tried: list[str] = []
         wording = Wording(
@@ -94,6 +98,17 @@ class LinstorClient:
         return await send_with_retries(
             self.retry, BACKEND, method, send, wording, targets=len(controllers), on_unreachable=fail_over
         )
+
+    async def _plan(self, recorder: Recorder, method: str, path: str, body: Any) -> Any:
+        """Plan mode (stratum.clients.recording): record the change instead of sending it.
+        LINSTOR answers a change with a list of messages; an empty one reads as success. A PUT
+        reads what is at its path first, for the old values."""
+        before = None
+        if method == "PUT":
+            with contextlib.suppress(BackendError):
+                before = await self.request("GET", path)
+        recorder.record(PlannedRequest(BACKEND.label, method, path, body, before))
+        return []
 
     async def _get_one(self, path: str, *, missing: tuple[int, ...]) -> Any | None:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -17,6 +18,7 @@ from stratum.clients.maas.config import MaasConfig
 from stratum.clients.maas.errors import MaasNotFound, error_from_response
 from stratum.clients.maas.models import BlockDevice, Machine, Partition, Raid, Tag
 from stratum.clients.observe import RequestObserver, ignore_request
+from stratum.clients.recording import PlannedRequest, Recorder, recorder_for
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 from stratum.clients.tlsfiles import RotatingTransport, ca_files
 
@@ -92,6 +94,8 @@ class MaasClient:
     ) -> Any:
         """The decoded answer (JSON, text, or None for 204). MaasError subclasses for refusals,
         BackendUnavailable when MAAS does not answer or keeps failing with 5xx."""
+        if (recorder := recorder_for(method)) is not None:
+            return await self._plan(recorder, method, path, op, form)
         url = self.root + path
         params = tuple(([("op", op)] if op else []) + list(query))
         headers: dict[str, str] = {}
@@ -125,6 +129,27 @@ class MaasClient:
             raise error_from_response(response, method, path)
 
         return await send_with_retries(self.retry, BACKEND, method, send, wording)
+
+    async def _plan(
+        self, recorder: Recorder, method: str, path: str, op: str | None, form: Form | None
+    ) -> Any:
+        """Plan mode (stratum.clients.recording): record the change instead of sending it.
+        MAAS answers a change with the object as it is afterwards; the object as it is now
+        stands in for it. A create (a POST without `op`) has no object yet and later steps would
+        read it, so the pass stops there."""
+        target = f"{path}?op={op}" if op else path
+        planned = PlannedRequest(BACKEND.label, method, target, list(form or ()))
+        if method == "DELETE":
+            recorder.record(planned)
+            return None
+        if method == "POST" and op is None:
+            recorder.stop(planned)
+        before = await self._get_or_none(path)
+        planned = replace(planned, before=before)
+        if before is None:
+            recorder.stop(planned)
+        recorder.record(planned)
+        return before
 
     @property
     def _host(self) -> str:
