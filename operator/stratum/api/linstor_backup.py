@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from stratum.api.common import ApiModel, DeletionPolicy, StatusBase, StatusModel, immutable
+from stratum.api.common import ApiModel, DeletionPolicy, ManagedSpec, StatusBase, StatusModel, immutable
 from stratum.api.linstor import ADOPT_FIELD, LinstorName
 
 # Five cron fields (minute hour day-of-month month day-of-week: numbers, names, `*`, ranges,
@@ -97,7 +97,7 @@ class SecretRef(ApiModel):
     """A namespace the operator may read Secrets in (its own, by default RBAC)."""
 
 
-class RemoteSpec(ApiModel):
+class RemoteSpec(ManagedSpec):
     """A LINSTOR S3 remote (backup target)."""
 
     linstor_name: str | None = LinstorName
@@ -130,7 +130,7 @@ class BackupImport(ApiModel):
     """Or: the newest backup of this LINSTOR resource at the time of import (then fixed in status)."""
 
 
-class BackupSpec(ApiModel):
+class BackupSpec(ManagedSpec):
     """A snapshot shipped to a Remote through LINSTOR's backup API."""
 
     remote: str = Field(

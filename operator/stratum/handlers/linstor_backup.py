@@ -17,6 +17,7 @@ from stratum.clients.errors import Backend
 from stratum.clients.kube import KubeConnection
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.clients.linstor import LinstorClient
+from stratum.handlers import controls
 from stratum.handlers.conditions import is_ready
 from stratum.handlers.linstor import BACKEND, CLIENT
 from stratum.handlers.registration import Call, register_kind, resource_of
@@ -28,6 +29,7 @@ from stratum.reconcile.linstor.backup import BackupInputs, RemoteRef
 from stratum.reconcile.linstor.backuprestore import BackupRef
 from stratum.reconcile.linstor.refs import ResourceRef, SnapshotRef
 from stratum.reconcile.linstor.schedule import ScheduleError, parse_schedule
+from stratum.reconcile.outcome import Wait
 
 KUBE = ClientKey("kube", KubeObjects)
 log = logging.getLogger("stratum")
@@ -182,6 +184,9 @@ async def on_schedule_tick(
     memo: kopf.Memo,
     **kwargs: Any,
 ) -> None:
+    if controls.is_paused(body):
+        controls.write_paused(patch, status, body.metadata.get("generation"), deleting=False)
+        return
     parsed = SnapshotScheduleSpec.model_validate(dict(spec))
     call = Call(body, spec, status, memo, kwargs)
     if not _pass_needed(body, parsed, memo, call.runtime.settings):
@@ -212,6 +217,11 @@ async def on_schedule_delete(
     **kwargs: Any,
 ) -> None:
     call = Call(body, spec, status, memo, kwargs)
+    if controls.is_paused(body):
+        controls.write_paused(patch, status, body.metadata.get("generation"), deleting=True)
+        raise kopf.TemporaryError(
+            controls.PAUSED_MESSAGE, delay=call.runtime.settings.retry_delay(Wait.DELETION)
+        )
     obj = snapshotschedule.schedule_object(body)
     await run_pass(
         kind=SNAPSHOT_SCHEDULE.kind,
