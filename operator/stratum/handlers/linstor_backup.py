@@ -11,7 +11,7 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import BACKUP, REMOTE, SNAPSHOT_SCHEDULE
+from stratum.api.crds import BACKUP, REMOTE, SNAPSHOT_SCHEDULE, Kind
 from stratum.api.linstor_backup import BackupSpec, BackupStatus, RemoteSpec, SnapshotScheduleSpec
 from stratum.clients.errors import Backend
 from stratum.clients.kube import KubeConnection
@@ -20,16 +20,17 @@ from stratum.clients.linstor import LinstorClient
 from stratum.handlers import controls
 from stratum.handlers.conditions import is_ready
 from stratum.handlers.linstor import BACKEND, CLIENT
-from stratum.handlers.registration import Call, register_kind, resource_of
+from stratum.handlers.registration import Call, Index, PassFactory, register_kind, resource_of
 from stratum.handlers.runner import Pass, run_pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
+from stratum.reconcile import reasons
 from stratum.reconcile.linstor import backup, remote, snapshotschedule
 from stratum.reconcile.linstor.backup import BackupInputs, RemoteRef
 from stratum.reconcile.linstor.backuprestore import BackupRef
 from stratum.reconcile.linstor.refs import ResourceRef, SnapshotRef
 from stratum.reconcile.linstor.schedule import ScheduleError, parse_schedule
-from stratum.reconcile.outcome import Wait
+from stratum.reconcile.outcome import Outcome, Wait
 
 KUBE = ClientKey("kube", KubeObjects)
 log = logging.getLogger("stratum")
@@ -102,9 +103,19 @@ def _remote_recorded(call: Call) -> remote.Recorded:
 
 def _remote_pass(call: Call) -> Pass:
     spec = RemoteSpec.model_validate(dict(call.spec))
-    return lambda: remote.reconcile(
-        linstor_client(call), _kube(call), call.name, spec, _remote_recorded(call)
-    )
+    objects = call.client(KUBE)
+    if objects is None:  # `stratum plan` without KUBECONFIG: the Secret cannot be read
+        ref = spec.credentials_secret_ref
+
+        async def unreadable() -> Outcome:
+            return Outcome.waiting(
+                reasons.SECRET_MISSING,
+                f"Secret {ref.namespace}/{ref.name} cannot be read without a Kubernetes connection",
+                retry=Wait.SLOW,
+            )
+
+        return unreadable
+    return lambda: remote.reconcile(linstor_client(call), objects, call.name, spec, _remote_recorded(call))
 
 
 def _remote_finalize(call: Call) -> Pass:
@@ -237,13 +248,37 @@ async def on_schedule_delete(
     )
 
 
+def _schedule_plan(call: Call) -> Pass:
+    """`stratum plan` of a SnapshotSchedule: it changes no backend itself (its Snapshot and Backup
+    objects do, once created), and planning must not create them."""
+
+    async def nothing() -> Outcome:
+        return Outcome.done("a SnapshotSchedule changes no backend itself; its Snapshot objects do", None, [])
+
+    return nothing
+
+
+INDEXES: tuple[tuple[Kind, str, Index], ...] = (
+    (REMOTE, "remote_index", remote_index),
+    (BACKUP, "backup_index", backup_index),
+)
+"""The kopf indexes (kind, id, function) the passes look other objects up in."""
+KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
+    (REMOTE, _remote_pass, _remote_finalize),
+    (BACKUP, _backup_pass, _backup_finalize),
+)
+"""The kinds with a reconcile and a finalize pass (registered as every other kind is)."""
+PLANNED: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
+    *KINDS,
+    (SNAPSHOT_SCHEDULE, _schedule_plan, _schedule_plan),
+)
+"""What `stratum plan` runs for each kind of this module."""
+
+
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    kopf.index(*resource_of(REMOTE), registry=registry)(remote_index)
-    kopf.index(*resource_of(BACKUP), registry=registry)(backup_index)
-    for kind, reconcile, finalize in (
-        (REMOTE, _remote_pass, _remote_finalize),
-        (BACKUP, _backup_pass, _backup_finalize),
-    ):
+    for indexed, index_id, index in INDEXES:
+        kopf.index(*resource_of(indexed), id=index_id, registry=registry)(index)
+    for kind, reconcile, finalize in KINDS:
         register_kind(
             kind,
             backend=BACKEND,

@@ -10,6 +10,7 @@ from pydantic import Field
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
 from stratum.clients.linstor.client import LinstorClient, Params
 from stratum.clients.linstor.models import Wire
+from stratum.clients.recording import reading
 
 # ret codes (linstor-common consts.json)
 FAIL_NOT_FOUND_REMOTE = 321
@@ -166,9 +167,9 @@ async def backup_info(
     """None when the remote has no such backup."""
     body = {"last_backup": backup_id} if backup_id else {"src_rsc_name": resource}
     try:
-        return BackupInfo.model_validate(
-            await client.request("POST", f"/v1/remotes/{remote}/backups/info", json=body)
-        )
+        with reading():  # a POST that changes nothing: answered even in plan mode
+            answer = await client.request("POST", f"/v1/remotes/{remote}/backups/info", json=body)
+        return BackupInfo.model_validate(answer)
     except LinstorError as exc:
         if exc.has_code(FAIL_NOT_FOUND_BACKUP, FAIL_NOT_FOUND_SNAPSHOT_DFN):
             return None
