@@ -13,7 +13,8 @@ import httpx
 
 from stratum.api.linstor_backup import BackupSpec, BackupStatus, RemoteSpec
 from stratum.clients.linstor import LinstorClient, LinstorConfig
-from stratum.clients.linstor.backups import BackupInfo, BackupPool, BackupPoolVolume
+from stratum.clients.linstor.backups import HIDDEN, BackupInfo, BackupPool, BackupPoolVolume
+from stratum.clients.recording import Recorder, recording
 from stratum.reconcile.linstor import backup, remote
 from stratum.reconcile.linstor.backup import BackupInputs, RemoteRef, info_status, taken_snapshot_name
 from stratum.reconcile.linstor.refs import ResourceRef, SnapshotRef
@@ -353,3 +354,16 @@ async def test_a_succeeded_backup_is_only_looked_up_again() -> None:
     assert kept.ready and kept.status is None
     assert [m for m, _, _ in linstor.requests] == ["GET", "GET"]
     assert lost.reason == "BackupNotFound" and lost.reason.stalls
+
+
+async def test_planned_remote_requests_never_carry_the_keys() -> None:
+    """Observe and `stratum plan` print planned requests: the keys are not in them."""
+    linstor = Linstor({("GET", "/v1/remotes/s3"): []})
+    secrets = Secrets({"accessKey": "AK-visible?", "secretKey": "SK-visible?"}, "1")
+    recorder = Recorder()
+    async with linstor.client() as client:
+        with recording(recorder):
+            await remote.reconcile(client, secrets, "offsite", REMOTE, remote.Recorded(None, None))
+    (planned,) = recorder.requests
+    assert planned.method == "POST" and planned.body["access_key"] == planned.body["secret_key"] == HIDDEN
+    assert "visible" not in repr(recorder.requests) and linstor.calls("POST") == []

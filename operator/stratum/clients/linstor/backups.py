@@ -10,7 +10,7 @@ from pydantic import Field
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
 from stratum.clients.linstor.client import LinstorClient, Params
 from stratum.clients.linstor.models import Wire
-from stratum.clients.recording import reading
+from stratum.clients.recording import reading, recorder_for
 
 # ret codes (linstor-common consts.json)
 FAIL_NOT_FOUND_REMOTE = 321
@@ -87,6 +87,16 @@ async def _mutate(
 
 # ------------------------------------------------------------------------------ remotes
 
+HIDDEN = "(from the Secret)"
+
+
+def _keys(method: str, access_key: str, secret_key: str) -> dict[str, str]:
+    """The keys for LINSTOR; a planned request (Observe, `stratum plan`) is printed, so it only
+    says where they come from."""
+    if recorder_for(method) is not None:
+        return {"access_key": HIDDEN, "secret_key": HIDDEN}
+    return {"access_key": access_key, "secret_key": secret_key}
+
 
 async def list_s3_remotes(client: LinstorClient) -> list[S3Remote]:
     return [S3Remote.model_validate(r) for r in await client.request("GET", "/v1/remotes/s3") or []]
@@ -108,8 +118,7 @@ async def create_s3_remote(
         "endpoint": endpoint,
         "bucket": bucket,
         "region": region,
-        "access_key": access_key,
-        "secret_key": secret_key,
+        **_keys("POST", access_key, secret_key),
         "use_path_style": use_path_style,
     }
     return await _mutate(client, "POST", "/v1/remotes/s3", body)
@@ -129,8 +138,7 @@ async def modify_s3_remote(
         "endpoint": endpoint,
         "bucket": bucket,
         "region": region,
-        "access_key": access_key,
-        "secret_key": secret_key,
+        **_keys("PUT", access_key, secret_key),
     }
     return await _mutate(client, "PUT", f"/v1/remotes/s3/{name}", body)
 
