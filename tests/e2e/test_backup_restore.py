@@ -9,6 +9,8 @@ bucket of its objects."""
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,10 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from stratum.sim.linstor import LinstorSim
 from support.kube import ControlPlane, Kube
-from support.operator import OperatorProcess
+from support.operator import STRATUM, OperatorProcess
 from support.s3 import S3Server, bucket_keys
 
 API = "linstor.stratum.dev/v1alpha1"
@@ -235,6 +238,21 @@ def test_a_changed_secret_reaches_linstor_and_never_status_or_logs(
     assert "could not be reached" in cond["message"]
     a.kube.apply(secret(s3_server.access_key, s3_server.secret_key))
     a.kube.wait(REMOTES, "offsite", timeout="30s")
+    # `stratum plan` of the Remote: in sync (exit 0); another bucket is a change (exit 2); no keys shown.
+    for bucket_name, code in (None, 0), ("elsewhere", 2):
+        manifest = remote(s3_server, bucket_name or a.kube.get(REMOTES, "offsite")["spec"]["s3"]["bucket"])
+        planned = subprocess.run(
+            [str(STRATUM), "plan", "-f", "-"],
+            input=yaml.safe_dump(manifest),
+            text=True,
+            capture_output=True,
+            env={**os.environ, "KUBECONFIG": str(a.kube.kubeconfig), "LS_CONTROLLERS": a.sim.controller_uri},
+            timeout=60,
+            check=False,
+        )
+        assert planned.returncode == code, planned.stdout + planned.stderr
+        assert s3_server.secret_key not in planned.stdout + planned.stderr
+    assert "elsewhere" in planned.stdout and "PUT /v1/remotes/s3/offsite" in planned.stdout, planned.stdout
     events = a.kube.run("get", "events", "-A", "-o", "json").stdout
     everything = a.kube.run("get", "remotes.linstor.stratum.dev", "-o", "json").stdout + events
     log = a.operator.log_path.read_text(errors="replace")
