@@ -130,6 +130,12 @@ class ResourceGroupStatus(StatusBase):
     """Largest volume a resource of this group can have now, as a Kubernetes quantity."""
     max_volume_size_candidates: list[MaxVolumeSize] = Field(default_factory=list)
     """Per storage pool candidates reported by LINSTOR."""
+    placement_applied: str | None = None
+    """Fingerprint of the placement last adjusted onto the group's existing resources."""
+    resources: int | None = None
+    """Resource definitions spawned from the group."""
+    resources_placed: int | None = None
+    """Of those, how many hold at least placeCount diskful replicas."""
 
 
 # ----------------------------------------------------------------------------------- Resource
@@ -237,6 +243,8 @@ class VolumeStatus(StatusModel):
     """Size as LINSTOR reports it, as a Kubernetes quantity."""
     device_path: str | None = None
     minor: int | None = None
+    resizing: bool = False
+    """LINSTOR is growing the volume (its RESIZE flag is set)."""
 
 
 class ReplicaStatus(StatusModel):
@@ -244,13 +252,29 @@ class ReplicaStatus(StatusModel):
     diskless: bool = False
     tie_breaker: bool = False
     state: str | None = None
-    """Disk state LINSTOR reports, e.g. UpToDate, Diskless."""
+    """Disk state LINSTOR reports, e.g. UpToDate, Inconsistent, Diskless; Unknown while the
+    satellite is not connected."""
+    reachable: bool = True
+    """The controller is connected to the replica's satellite."""
+    in_use: bool = False
+    """DRBD Primary on this node (mounted or opened)."""
+    placed_by_stratum: bool = False
+    """Stratum created this replica for diskfulNodes/disklessNodes (and may remove it when the
+    node leaves the list)."""
 
 
 class RollbackStatus(StatusModel):
     request_id: str
     snapshot: str
     completed_at: str
+
+
+class RollbackSent(StatusModel):
+    """A rollback request as recorded right before it was sent."""
+
+    request_id: str
+    snapshot: str
+    sent_at: str
 
 
 class ResourceStatus(StatusBase):
@@ -260,6 +284,10 @@ class ResourceStatus(StatusBase):
     volumes: list[VolumeStatus] = Field(default_factory=list)
     replicas: list[ReplicaStatus] = Field(default_factory=list)
     last_rollback: RollbackStatus | None = None
+    rollback_sent: RollbackSent | None = None
+    """Written before a rollback is sent (removed again when LINSTOR refuses it). When it names
+    the current requestId and lastRollback does not, the answer was lost (the operator stopped or
+    the request timed out): the rollback is not repeated on its own (RollbackUncertain)."""
 
 
 # ----------------------------------------------------------------------------------- Snapshot

@@ -7,12 +7,21 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, Kind
-from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, RollbackStatus, SnapshotSpec
+from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, VERSION, Kind
+from stratum.api.linstor import (
+    ResourceGroupSpec,
+    ResourceSpec,
+    ResourceStatus,
+    RollbackSent,
+    RollbackStatus,
+    SnapshotSpec,
+)
 from stratum.clients.errors import Backend
+from stratum.clients.kube import KubeConnection
+from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
-from stratum.handlers.conditions import is_ready
+from stratum.handlers.conditions import converged_generation, get_condition, is_ready
 from stratum.handlers.registration import Call, Index, PassFactory, register_kind, resource_of
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
@@ -20,9 +29,12 @@ from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
 from stratum.reconcile.linstor.backuprestore import BackupRef
 from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
+from stratum.reconcile.linstor.rollback import RecordIntent
+from stratum.reconcile.outcome import status_patch
 
 BACKEND = Backend.LINSTOR
 CLIENT = ClientKey("linstor", LinstorClient)
+STATUS_WRITER = ClientKey("kube-status", StatusWriter)
 
 
 def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient:
@@ -77,9 +89,39 @@ def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) ->
 # ------------------------------------------------------------------------------- passes
 
 
+def _status_writer(call: Call) -> StatusWriter:
+    writer = call.client(STATUS_WRITER)
+    if writer is None:
+        writer = StatusWriter(KubeConnection.load())
+        call.runtime.clients.add(STATUS_WRITER, writer)
+    return writer
+
+
+def _rollback_recorder(call: Call) -> RecordIntent:
+    async def record(sent: RollbackSent | None) -> None:
+        patch = status_patch(ResourceStatus(rollback_sent=sent))
+        await _status_writer(call).patch_status(RESOURCE.group, VERSION, RESOURCE.plural, call.name, patch)
+
+    return record
+
+
+def _ready_before(call: Call) -> bool:
+    return is_ready(call.status)
+
+
+def _converged_at_generation(call: Call) -> bool:
+    conditions = list(call.status.get("conditions") or [])
+    generation = call.body.metadata.get("generation")
+    reconciling = get_condition(conditions, "Reconciling") or {}
+    return converged_generation(conditions) == generation and reconciling.get("status") != "True"
+
+
 def _group_pass(call: Call) -> Pass:
     spec = ResourceGroupSpec.model_validate(dict(call.spec))
-    return lambda: resourcegroup.reconcile(_linstor(call), call.name, call.uid, spec)
+    applied = call.status.get("placementApplied")
+    return lambda: resourcegroup.reconcile(
+        _linstor(call), call.name, call.uid, spec, placement_applied=applied
+    )
 
 
 def _group_finalize(call: Call) -> Pass:
@@ -90,6 +132,7 @@ def _group_finalize(call: Call) -> Pass:
 def _resource_pass(call: Call) -> Pass:
     spec = ResourceSpec.model_validate(dict(call.spec))
     last = call.status.get("lastRollback")
+    sent = call.status.get("rollbackSent")
     inputs = resource.ResourceInputs(
         name=call.name,
         uid=call.uid,
@@ -104,6 +147,10 @@ def _resource_pass(call: Call) -> Pass:
         if spec.rollback
         else None,
         last_rollback=RollbackStatus.model_validate(dict(last)) if last else None,
+        rollback_sent=RollbackSent.model_validate(dict(sent)) if sent else None,
+        record_rollback=_rollback_recorder(call),
+        ready_before=_ready_before(call),
+        converged_at_generation=_converged_at_generation(call),
     )
     return lambda: resource.reconcile(_linstor(call), spec, inputs)
 

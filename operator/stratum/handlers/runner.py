@@ -71,6 +71,8 @@ async def run_pass(
         raise TypeError(
             f"a {kind} pass returned a {type(outcome.status).__name__}, not {status_model.__name__}"
         )
+    if outcome.warnings:
+        outcome.message = f"{outcome.message} (warnings: {'; '.join(outcome.warnings)})"
     name = body.metadata.name
     if outcome.ready:
         log.info("%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change")
@@ -159,10 +161,16 @@ def post_events(
 ) -> None:
     for action in outcome.actions:
         events.post(body, type="Normal", reason=reasons.RECONCILED, message=action)
+    for warning in outcome.warnings:
+        events.post(body, type="Warning", reason=reasons.BACKEND_WARNING, message=warning)
     before = list(status.get(CONDITIONS) or [])
     degraded = outcome.degraded
     was_degraded = get_condition(before, "Degraded") or {}
-    if degraded is not None and (was_degraded.get("reason"), was_degraded.get("message")) != degraded:
+    # Once per reason: a resync's progress changes the message on every pass.
+    if degraded is not None and (was_degraded.get("status"), was_degraded.get("reason")) != (
+        "True",
+        degraded.reason,
+    ):
         events.post(body, type="Warning", reason=degraded.reason, message=degraded.message)
     # Announce a state once, not on every retry: compare with the condition that carries it.
     kept_ready = failed and (get_condition(conditions, "Ready") or {}).get("status") == "True"

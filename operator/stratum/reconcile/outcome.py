@@ -48,6 +48,9 @@ class Outcome:
     Ready stays True and Reconciling is True until a pass says otherwise."""
     degraded: Degradation | None = None
     """Set by kinds whose backend reports health; None means healthy (or not reported)."""
+    warnings: list[str] = field(default_factory=list)
+    """Warnings the backend answered (e.g. LINSTOR's ApiCallRc WARN entries), posted as Warning
+    Events and appended to the condition message."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.reason, Reason):

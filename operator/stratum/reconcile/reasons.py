@@ -72,6 +72,7 @@ ALREADY_OWNED = Reason("AlreadyOwned", "the backend object belongs to another St
 CREATING = Reason("Creating", "the backend object is being created")
 PROGRESSING = Reason("Progressing", "the object is usable; a change of its spec is still being realized")
 HEALTHY = Reason("Healthy", "the backend reports the object in full health")
+BACKEND_WARNING = Reason("BackendWarning", "the backend carried out a change but answered with a warning")
 
 # ----------------------------------------------------------------------------- LINSTOR
 WAITING_FOR_RESOURCE_GROUP = Reason("WaitingForResourceGroup", "the ResourceGroup is not Ready yet")
@@ -98,6 +99,43 @@ NOT_ENOUGH_NODES = Reason(
     "NotEnoughNodes", "fewer nodes can hold a replica than the placement asks for", stalls=True, failure=True
 )
 LINSTOR_ERROR = Reason("LinstorError", "LINSTOR refused a request; the message says why", stalls=True)
+SATELLITE_FAILED = Reason(
+    "SatelliteFailed",
+    "the controller committed the change but a satellite failed to apply it; the next pass reads "
+    "what LINSTOR holds and continues from there",
+    failure=True,
+)
+SYNCING = Reason("Syncing", "diskful replicas are syncing; Ready once every one is UpToDate and connected")
+REPLICA_UNREACHABLE = Reason(
+    "ReplicaUnreachable", "the satellite of a replica is not connected; its state is unknown"
+)
+REPLICA_NOT_UP_TO_DATE = Reason(
+    "ReplicaNotUpToDate", "a diskful replica is neither UpToDate nor syncing (Outdated, failed disk...)"
+)
+REPLICA_DISCONNECTED = Reason("ReplicaDisconnected", "a replica has no DRBD connection to a reachable peer")
+REPLICAS_MISSING = Reason("ReplicasMissing", "fewer diskful replicas than the placement asks for")
+NO_USABLE_REPLICA = Reason(
+    "NoUsableReplica", "no reachable UpToDate replica is left: the data is not usable now", failure=True
+)
+RESIZE_BLOCKED = Reason(
+    "ResizeBlocked", "a resize waits until every replica is UpToDate and its satellite connected"
+)
+RESIZING = Reason("Resizing", "LINSTOR is growing the volumes (RESIZE flag set)")
+ROLLBACK_REFUSED = Reason(
+    "RollbackRefused", "a rollback precondition is not met; the message says what to change", stalls=True
+)
+ROLLBACK_UNCERTAIN = Reason(
+    "RollbackUncertain",
+    "a rollback was sent but its result is unknown; it is never repeated on its own: check the data, "
+    "then set a new requestId to ask again",
+    stalls=True,
+)
+UNSUPPORTED_CONTROLLER = Reason(
+    "UnsupportedController", "the LINSTOR controller's REST API is older than Stratum supports", stalls=True
+)
+PLACEMENT_UNMET = Reason(
+    "PlacementUnmet", "resources of the group cannot be placed as the placement asks", failure=True
+)
 
 # ----------------------------------------------------------------------------- MAAS
 MACHINE_NOT_FOUND = Reason("MachineNotFound", "no MAAS machine matches spec.machine", stalls=True)
@@ -148,6 +186,7 @@ LINSTOR_CODES: dict[int, Reason] = {
     995: NOT_CONNECTED,  # FAIL_NOT_CONNECTED
     996: NOT_ENOUGH_NODES,  # FAIL_NOT_ENOUGH_NODES
     997: IN_USE,  # FAIL_IN_USE
+    998: SATELLITE_FAILED,  # FAIL_UNKNOWN_ERROR: committed on the controller, failed on a satellite
 }
 
 
@@ -159,6 +198,8 @@ def for_error(error: BackendError) -> Reason:
     if isinstance(error, BackendForbidden):
         return UNAUTHORIZED if error.status == 401 else FORBIDDEN
     if error.backend is Backend.LINSTOR:
+        if error.detail.get("unsupportedController"):
+            return UNSUPPORTED_CONTROLLER
         code = error.detail.get("code")
         if isinstance(code, int):
             return LINSTOR_CODES.get(code, LINSTOR_ERROR)

@@ -51,6 +51,7 @@ def sim() -> Iterator[LinstorSim]:
 @pytest.fixture
 async def client(sim: LinstorSim) -> AsyncIterator[LinstorClient]:
     async with LinstorClient(LinstorConfig(controllers=(sim.url,)), retry=FAST) as linstor:
+        await linstor.controller()  # the version check of the first request, before faults
         yield linstor
 
 

@@ -8,9 +8,19 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from stratum.api import crds
-from stratum.api.linstor import ResourceGroupSpec, ResourceSpec, SnapshotSpec
+from stratum.api.common import StatusBase
+from stratum.api.linstor import (
+    ResourceGroupSpec,
+    ResourceGroupStatus,
+    ResourceSpec,
+    ResourceStatus,
+    SnapshotSpec,
+    SnapshotStatus,
+)
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.retry import RetryPolicy
+from stratum.handlers import controls
+from stratum.handlers.runner import Pass
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
 from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
 from stratum.reconcile.outcome import Outcome, status_patch
@@ -52,6 +62,14 @@ def paths(*outcomes: Outcome) -> set[str]:
     return found
 
 
+async def observed(run: Pass, status_model: type[StatusBase]) -> set[str]:
+    """What a managementPolicy Observe pass writes: the differences of a spec the backend does
+    not match (not Ready, so its paths are collected without the Ready check)."""
+    outcome = await controls.observe(run, status_model)()
+    assert outcome.status is not None and outcome.status.differences, outcome.message
+    return written(status_patch(outcome.status))
+
+
 def assert_matches(kind: crds.Kind, found: set[str]) -> None:
     wanted = declared(kind)
     assert wanted - found == set(), f"{kind.kind}: declared but never written"
@@ -63,7 +81,11 @@ def assert_matches(kind: crds.Kind, found: set[str]) -> None:
 async def test_every_declared_status_field_is_written_and_nothing_else(client: LinstorClient) -> None:
     group_spec = ResourceGroupSpec.model_validate({"placement": {"placeCount": 2, "storagePools": ["thin"]}})
     group = await resourcegroup.reconcile(client, "rg1", "uid-rg1", group_spec)
-    assert_matches(crds.RESOURCE_GROUP, paths(group))
+    three = ResourceGroupSpec.model_validate({"placement": {"placeCount": 3, "storagePools": ["thin"]}})
+    group_differs = await observed(
+        lambda: resourcegroup.reconcile(client, "rg1", "uid-rg1", three), ResourceGroupStatus
+    )
+    assert_matches(crds.RESOURCE_GROUP, paths(group) | group_differs)
 
     ref = GroupRef(linstor_name="rg1", ready=True, place_count=2)
     body = {"resourceGroup": "rg1", "volumes": [{"size": "1Gi"}], "disklessNodes": ["n3"]}
@@ -78,7 +100,18 @@ async def test_every_declared_status_field_is_written_and_nothing_else(client: L
         resource=ResourceRef(linstor_name="r1", exists=True),
         recorded=None,
     )
-    assert_matches(crds.SNAPSHOT, paths(snap))
+    snap_differs = await observed(
+        lambda: snapshot.reconcile(
+            client,
+            "s2",
+            "uid-s2",
+            spec=SnapshotSpec(resource="r1"),
+            resource=ResourceRef(linstor_name="r1", exists=True),
+            recorded=None,
+        ),
+        SnapshotStatus,
+    )
+    assert_matches(crds.SNAPSHOT, paths(snap) | snap_differs)
 
     rollback = ResourceSpec.model_validate({**body, "rollback": {"snapshot": "s1", "requestId": "1"}})
     rolled_back = await resource.reconcile(
@@ -92,4 +125,6 @@ async def test_every_declared_status_field_is_written_and_nothing_else(client: L
         ),
     )
     assert rolled_back.actions == ["rolled r1 back to snapshot s1"]
-    assert_matches(crds.RESOURCE, paths(created, rolled_back))
+    bigger = ResourceSpec.model_validate({**body, "volumes": [{"size": "2Gi"}]})
+    resource_differs = await observed(lambda: resource.reconcile(client, bigger, inputs), ResourceStatus)
+    assert_matches(crds.RESOURCE, paths(created, rolled_back) | resource_differs)

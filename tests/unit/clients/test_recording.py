@@ -20,6 +20,9 @@ GROUP = {
 }
 
 
+VERSION = {"version": "1.33.2", "rest_api_version": "1.27.0"}
+
+
 class Backend:
     """An httpx transport that answers GETs and counts every request by method."""
 
@@ -69,7 +72,8 @@ def test_only_the_planning_task_and_only_changes_are_recorded() -> None:
 
 
 async def test_linstor_changes_are_recorded_with_what_is_there_and_answered_as_success() -> None:
-    backend = Backend({"/v1/resource-groups/rg1": GROUP})
+    # The client reads the controller's version before its first request (a read).
+    backend = Backend({"/v1/resource-groups/rg1": GROUP, "/v1/controller/version": VERSION})
     recorder = Recorder()
     async with linstor(backend) as client:
         with recording(recorder):

@@ -46,6 +46,10 @@ class Linstor:
         self.methods.append(request.method)
         if request.method == "GET" and request.url.path == "/v1/resource-groups/rg1":
             return httpx.Response(200, json=self.group)
+        if request.method == "GET" and request.url.path == "/v1/resource-definitions":
+            return httpx.Response(200, json=[])  # nothing spawned from the group yet
+        if request.method == "GET" and request.url.path == "/v1/controller/version":
+            return httpx.Response(200, json={"version": "1.33.2", "rest_api_version": "1.27.0"})
         return httpx.Response(404, json=[{"ret_code": -4611686018427387598, "message": "not here"}])
 
 

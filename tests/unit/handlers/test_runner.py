@@ -247,3 +247,26 @@ async def test_degraded_is_reported_with_a_warning_then_cleared() -> None:
     assert (healthy["status"], healthy["reason"]) == ("False", "Healthy")
     never, _ = await run(Outcome.done("usable", None, []))
     assert "Degraded" not in {c["type"] for c in never.status["conditions"]}
+
+
+async def test_backend_warnings_are_warning_events_and_reach_the_message() -> None:
+    events = Events()
+    outcome = Outcome.done("in place", None, [])
+    outcome.warnings = ["No active connection to satellite 'n2'."]
+    patch, _ = await run(outcome, status={"conditions": []}, events=events)
+    assert (
+        condition(patch, "Ready")["message"] == "in place (warnings: No active connection to satellite 'n2'.)"
+    )
+    assert ("Warning", "BackendWarning", "No active connection to satellite 'n2'.") in [
+        (e.type, e.reason, e.message) for e in events.posted
+    ]
+
+
+async def test_a_degraded_reason_is_announced_once_not_on_every_progress_step() -> None:
+    events = Events()
+    sick = Outcome.done("usable", None, [], degraded=Degradation(reasons.SYNCING, "syncing: n2 10%"))
+    first, _ = await run(sick, events=events)
+    later = Outcome.done("usable", None, [], degraded=Degradation(reasons.SYNCING, "syncing: n2 60%"))
+    second, _ = await run(later, status=dict(first.status), events=events)
+    assert condition(second, "Degraded")["message"] == "syncing: n2 60%"
+    assert [e.reason for e in events.posted if e.type == "Warning"] == ["Syncing"]

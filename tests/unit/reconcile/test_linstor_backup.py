@@ -21,17 +21,21 @@ from stratum.reconcile.linstor.refs import ResourceRef, SnapshotRef
 
 SHIP_KEY = "BackupShipping/Source/s3/ShippingStatus"
 Handler = Callable[[httpx.Request], httpx.Response]
+VERSION_ROUTE = ("GET", "/v1/controller/version")
+VERSION = {"version": "1.33.2", "rest_api_version": "1.27.0"}
 
 
 class Linstor:
     """Answers by (method, path); records every request."""
 
     def __init__(self, routes: dict[tuple[str, str], Any]) -> None:
-        self.routes = routes
+        self.routes = {VERSION_ROUTE: VERSION, **routes}
         self.requests: list[tuple[str, str, Any]] = []
         self.params: list[dict[str, str]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if (request.method, request.url.path) == VERSION_ROUTE:  # read once by the client, not counted
+            return httpx.Response(200, json=VERSION)
         body = json.loads(request.content) if request.content else None
         self.requests.append((request.method, request.url.path, body))
         self.params.append(dict(request.url.params))

@@ -8,9 +8,11 @@ from stratum.clients.linstor.models import VolumeGroup as ObservedVolumeGroup
 from stratum.reconcile.linstor.ownership import MANAGED_PROP, OWNER_PROP
 from stratum.reconcile.linstor.resourcegroup import (
     filter_drift,
+    placement_fingerprint,
     plan_group,
     plan_volume_groups,
     select_filter,
+    short_of_placement,
 )
 
 UID = "0b4c1f7e-5f0a-4b8e-9d7c-2a1f3e4d5c6b"
@@ -139,3 +141,23 @@ def test_volume_groups_are_created_by_number_and_never_deleted() -> None:
     actions = plan_volume_groups(wanted, observed)
     assert [(a.number, a.create) for a in actions] == [(1, True)]
     assert actions[0].props.override == {"StorPoolName": "thin", MANAGED_PROP: "StorPoolName"}
+
+
+def test_the_placement_fingerprint_follows_the_select_filter_only() -> None:
+    base = ResourceGroupSpec.model_validate({"placement": {"placeCount": 2, "storagePools": ["thin"]}})
+    same = ResourceGroupSpec.model_validate(
+        {
+            "placement": {"placeCount": 2, "storagePools": ["thin"]},
+            "description": "other",
+            "properties": {"a": "b"},
+        }
+    )
+    more = ResourceGroupSpec.model_validate({"placement": {"placeCount": 3, "storagePools": ["thin"]}})
+    assert placement_fingerprint(base.placement) == placement_fingerprint(same.placement)
+    assert placement_fingerprint(base.placement) != placement_fingerprint(more.placement)
+
+
+def test_resources_short_of_the_placement_are_named_in_order() -> None:
+    counts = {"r1": 3, "r2": 2}
+    assert short_of_placement(["R2", "r1", "r3"], counts, 3) == ["R2", "r3"]
+    assert short_of_placement(["r1"], counts, 3) == []

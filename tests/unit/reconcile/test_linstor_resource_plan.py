@@ -39,6 +39,8 @@ def rsc(node: str, *flags: str, disk_state: str = "UpToDate") -> Resource:
             "name": "r1",
             "node_name": node,
             "flags": list(flags),
+            # A connected satellite reports a state (linstor-server Json.java apiToResourceWithVolumes).
+            "state": {"in_use": False},
             "volumes": [
                 {
                     "volume_number": 0,
@@ -123,12 +125,23 @@ def test_status_lists_volumes_with_device_and_minor_and_skips_deleted_replicas()
     ]
     assert [
         v.model_dump(by_alias=True, exclude_none=True) for v in volume_status(rd(GIB_KIB), resources)
-    ] == [{"number": 0, "size": "1Gi", "devicePath": "/dev/drbd1000", "minor": 1000}]
+    ] == [{"number": 0, "size": "1Gi", "devicePath": "/dev/drbd1000", "minor": 1000, "resizing": False}]
     assert [r.model_dump(by_alias=True, exclude_none=True) for r in replica_status(resources)] == [
-        {"node": "n1", "diskless": False, "tieBreaker": False, "state": "UpToDate"},
-        {"node": "n2", "diskless": False, "tieBreaker": False, "state": "UpToDate"},
-        {"node": "n3", "diskless": True, "tieBreaker": True, "state": "Diskless"},
+        {**replica("n1"), "state": "UpToDate"},
+        {**replica("n2"), "state": "UpToDate"},
+        {**replica("n3"), "diskless": True, "tieBreaker": True, "state": "Diskless"},
     ]
+
+
+def replica(node: str) -> dict[str, Any]:
+    return {
+        "node": node,
+        "diskless": False,
+        "tieBreaker": False,
+        "reachable": True,
+        "inUse": False,
+        "placedByStratum": False,
+    }
 
 
 def test_rollback_runs_once_per_request_id() -> None:

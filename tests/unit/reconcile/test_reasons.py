@@ -91,6 +91,7 @@ def test_linstor_codes_match_the_client_constants() -> None:
         apicallrc.FAIL_NOT_CONNECTED: reasons.NOT_CONNECTED,
         apicallrc.FAIL_NOT_ENOUGH_NODES: reasons.NOT_ENOUGH_NODES,
         apicallrc.FAIL_IN_USE: reasons.IN_USE,
+        apicallrc.FAIL_UNKNOWN_ERROR: reasons.SATELLITE_FAILED,
     }
 
 

@@ -23,6 +23,8 @@ CREATED, DELETED, MODIFIED = 1, 2, 3
 FAIL_INVLD_PROP = 213
 FAIL_INVLD_VLM_SIZE = 206
 FAIL_NOT_FOUND_RSC_DFN = 301
+FAIL_NOT_FOUND_STOR_POOL_DFN = 309
+FAIL_NOT_FOUND_STOR_POOL = 310
 FAIL_NOT_FOUND_SNAPSHOT = 315
 FAIL_NOT_FOUND_RSC_GRP = 317
 FAIL_EXISTS_RSC_DFN = 501
@@ -30,6 +32,7 @@ FAIL_EXISTS_VLM_DFN = 503
 FAIL_EXISTS_SNAPSHOT_DFN = 514
 FAIL_EXISTS_RSC_GRP = 522
 FAIL_EXISTS_VLM_GRP = 523
+FAIL_NOT_ALL_UPTODATE = 974
 FAIL_NOT_ENOUGH_FREE_SPACE = 980
 FAIL_INSUFFICIENT_REPLICA_COUNT = 991
 FAIL_SNAPSHOTS_NOT_SUPPORTED = 994
@@ -85,6 +88,12 @@ def parse_answers(payload: Any) -> list[ApiCallRc] | None:
     if not all(isinstance(item, dict) and "ret_code" in item for item in payload):
         return None
     return [ApiCallRc.model_validate(item) for item in payload]
+
+
+def warnings(answers: list[ApiCallRc]) -> list[str]:
+    """The WARN entries of an answer list, described for a person (e.g. a satellite that is not
+    connected, a resource that did not become ready)."""
+    return [a.describe() for a in answers if a.is_warning]
 
 
 class LinstorError(BackendRefused):

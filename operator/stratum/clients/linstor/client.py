@@ -14,19 +14,23 @@ from stratum.clients.linstor import apicallrc
 from stratum.clients.linstor.apicallrc import ApiCallRc, LinstorError, parse_answers
 from stratum.clients.linstor.config import LinstorConfig
 from stratum.clients.linstor.models import (
+    ControllerVersion,
     MaxVolumeSizes,
+    Node,
     Resource,
     ResourceDefinition,
     ResourceGroup,
     Snapshot,
     VolumeGroup,
 )
+from stratum.clients.linstor.version import Controller, UnsupportedController
 from stratum.clients.observe import RequestObserver, ignore_request
 from stratum.clients.recording import PlannedRequest, Recorder, recorder_for
 from stratum.clients.retry import RetryPolicy, ServerFault, Wording, send_with_retries
 from stratum.clients.tlsfiles import RotatingTransport
 
 BACKEND = Backend.LINSTOR
+VERSION_PATH = "/v1/controller/version"
 Params = dict[str, str | int | Sequence[str]]
 
 
@@ -46,6 +50,7 @@ class LinstorClient:
         self.retry = retry or RetryPolicy()
         self.observer = observer
         self._active = 0
+        self._controller: Controller | None = None
         limits = httpx.Limits(
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
         )
@@ -68,9 +73,17 @@ class LinstorClient:
 
     async def request(self, method: str, path: str, *, json: Any = None, params: Params | None = None) -> Any:
         """The decoded JSON answer; LinstorError for an error answer, BackendUnavailable when
-        no controller answers."""
+        no controller answers, UnsupportedController before any request to a controller whose
+        REST API is too old (its version is read with the first request)."""
+        if path != VERSION_PATH:
+            controller = await self.controller()
+            if not controller.supported:
+                raise UnsupportedController(controller.refusal())
         if (recorder := recorder_for(method)) is not None:
             return await self._plan(recorder, method, path, json)
+        return await self._send(method, path, json=json, params=params)
+
+    async def _send(self, method: str, path: str, *, json: Any = None, params: Params | None = None) -> Any:
         controllers = self.config.controllers
         tried: list[str] = []
         wording = Wording(
@@ -127,8 +140,19 @@ class LinstorClient:
     # ------------------------------------------------------------------------ controller
 
     async def version(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.request("GET", "/v1/controller/version")
+        result: dict[str, Any] = await self.request("GET", VERSION_PATH)
         return result
+
+    async def controller(self) -> Controller:
+        """The controller's version and what it supports, read once per client (a controller
+        upgrade restarts it, and the operator's connections with it)."""
+        if self._controller is None:
+            self._controller = Controller.of(ControllerVersion.model_validate(await self.version()))
+        return self._controller
+
+    async def list_nodes(self, names: Sequence[str] = ()) -> list[Node]:
+        params: Params = {"nodes": list(names)} if names else {}
+        return [Node.model_validate(i) for i in await self.request("GET", "/v1/nodes", params=params)]
 
     # ------------------------------------------------------------------------ resource groups
 
@@ -201,14 +225,27 @@ class LinstorClient:
         )
 
     async def spawn(
-        self, group: str, name: str, sizes_kib: Sequence[int], *, props: dict[str, str]
+        self,
+        group: str,
+        name: str,
+        sizes_kib: Sequence[int],
+        *,
+        props: dict[str, str],
+        definitions_only: bool = False,
     ) -> list[ApiCallRc]:
-        body = {
+        body: dict[str, Any] = {
             "resource_definition_name": name,
             "volume_sizes": list(sizes_kib),
             "resource_definition_props": props,
         }
+        if definitions_only:
+            body["definitions_only"] = True
         return await self._mutate("POST", f"/v1/resource-groups/{group}/spawn", body)
+
+    async def adjust_resource_group(self, name: str) -> list[ApiCallRc]:
+        """Place the resources of every definition of the group as its select filter now asks
+        (linstor-server ResourceGroups.java `adjustResourceGroup`)."""
+        return await self._mutate("POST", f"/v1/resource-groups/{name}/adjust", {})
 
     # ------------------------------------------------------------------------ resource definitions
 
@@ -269,20 +306,35 @@ class LinstorClient:
             Resource.model_validate(i) for i in await self.request("GET", "/v1/view/resources", params=params)
         ]
 
-    async def create_resource(self, name: str, node: str, *, diskless: bool) -> list[ApiCallRc]:
+    async def create_resource(
+        self, name: str, node: str, *, diskless: bool, props: dict[str, str] | None = None
+    ) -> list[ApiCallRc]:
         resource: dict[str, Any] = {"node_name": node}
         if diskless:
             resource["flags"] = ["DRBD_DISKLESS"]
+        if props:
+            resource["props"] = props
         return await self._mutate(
             "POST", f"/v1/resource-definitions/{name}/resources/{node}", {"resource": resource}
         )
 
-    async def toggle_disk(self, name: str, node: str, *, diskful: bool) -> list[ApiCallRc]:
+    async def toggle_disk(
+        self, name: str, node: str, *, diskful: bool, pool: str | None = None
+    ) -> list[ApiCallRc]:
         # The path form is what every released controller and python-linstor understand.
         target = "diskful" if diskful else "diskless"
+        suffix = f"/{pool}" if pool else ""
         return await self._mutate(
-            "PUT", f"/v1/resource-definitions/{name}/resources/{node}/toggle-disk/{target}"
+            "PUT", f"/v1/resource-definitions/{name}/resources/{node}/toggle-disk/{target}{suffix}"
         )
+
+    async def modify_resource(
+        self, name: str, node: str, *, override_props: dict[str, str], delete_props: Sequence[str] = ()
+    ) -> list[ApiCallRc]:
+        body: dict[str, Any] = {"override_props": override_props}
+        if delete_props:
+            body["delete_props"] = list(delete_props)
+        return await self._mutate("PUT", f"/v1/resource-definitions/{name}/resources/{node}", body)
 
     async def autoplace(self, name: str, select_filter: dict[str, Any] | None = None) -> list[ApiCallRc]:
         return await self._mutate(

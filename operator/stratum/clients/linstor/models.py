@@ -70,8 +70,17 @@ class ResourceDefinition(Wire):
     volume_definitions: list[VolumeDefinition] = Field(default_factory=list)
 
 
+class ReplicationState(Wire):
+    """A volume's DRBD replication towards one peer (REST >= 1.25)."""
+
+    replication_state: str | None = None
+    done_percentage: float | None = None
+    """Only while a resync runs."""
+
+
 class VolumeState(Wire):
     disk_state: str | None = None
+    replication_states: dict[str, ReplicationState] = Field(default_factory=dict)
 
 
 class Volume(Wire):
@@ -96,13 +105,42 @@ class ResourceState(Wire):
     in_use: bool | None = None
 
 
+class PeerConnection(Wire):
+    connected: bool = False
+    message: str | None = None
+
+
+class DrbdResource(Wire):
+    connections: dict[str, PeerConnection] = Field(default_factory=dict)
+
+
+class LayerObject(Wire):
+    drbd: DrbdResource | None = None
+
+
 class Resource(Wire):
     name: str
     node_name: str
     props: dict[str, str] = Field(default_factory=dict)
     flags: list[str] = Field(default_factory=list)
-    state: ResourceState = Field(default_factory=ResourceState)
+    state: ResourceState | None = None
+    """What the satellite reports; absent while the satellite is not connected."""
+    layer_object: LayerObject = Field(default_factory=LayerObject)
     volumes: list[Volume] = Field(default_factory=list)
+
+    @property
+    def reported(self) -> bool:
+        """Whether the controller has a state for this replica (its satellite is connected)."""
+        return self.state is not None
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.state and self.state.in_use)
+
+    @property
+    def connections(self) -> dict[str, PeerConnection]:
+        drbd = self.layer_object.drbd
+        return drbd.connections if drbd else {}
 
     @property
     def diskless(self) -> bool:
@@ -115,6 +153,22 @@ class Resource(Wire):
     @property
     def deleting(self) -> bool:
         return "DELETE" in self.flags
+
+
+class Node(Wire):
+    name: str
+    connection_status: str | None = None
+    flags: list[str] = Field(default_factory=list)
+
+    @property
+    def online(self) -> bool:
+        return (self.connection_status or "").upper() in ("ONLINE", "CONNECTED")
+
+
+class ControllerVersion(Wire):
+    version: str
+    rest_api_version: str
+    git_hash: str | None = None
 
 
 class SnapshotVolumeDefinition(Wire):

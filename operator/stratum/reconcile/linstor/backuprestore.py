@@ -33,6 +33,16 @@ class BackupRef:
     """Deleting it will delete a shipped backup through the Remote."""
 
 
+@dataclass(frozen=True)
+class Finished:
+    """What the Resource pass writes on the definition once the data is in: its ownership
+    properties, the backup id under `restored_prop`, and the restore marker removed."""
+
+    override: dict[str, str]
+    restored_prop: str
+    delete: list[str]
+
+
 def not_ready(spec: ResourceSpec, backup: BackupRef | None) -> Outcome | None:
     """Why the restore cannot start yet, if it cannot."""
     if backup is None or not backup.ready or not backup.id or not backup.remote_linstor_name:
@@ -69,10 +79,10 @@ async def restore(
     rd: ResourceDefinition,
     resources: list[Resource],
     group: str,
-    marker: str,
+    finished: Finished,
     actions: list[str],
 ) -> Outcome | None:
-    """None once the backup's data is in the resource (then `marker` is set on the definition)."""
+    """None once the backup's data is in the resource (and `finished` is written)."""
     waiting = not_ready(spec, backup)
     if waiting is not None or backup is None:
         return waiting
@@ -105,6 +115,10 @@ async def restore(
         )
     for snap in received:
         await client.delete_snapshot(rd.name, snap.name)
-    await client.modify_resource_definition(rd.name, override_props={marker: backup_id})
+    await client.modify_resource_definition(
+        rd.name,
+        override_props={**finished.override, finished.restored_prop: backup_id},
+        delete_props=finished.delete,
+    )
     actions.append(f"restored {rd.name} from backup {backup_id} on {remote}")
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +23,17 @@ from stratum.reconcile.linstor.ownership import (
     creation_marker,
 )
 from stratum.reconcile.linstor.properties import PropsChange, marker_props, plan_props
-from stratum.reconcile.outcome import Outcome, Wait
+from stratum.reconcile.outcome import Degradation, Outcome, Wait
 from stratum.reconcile.quantities import kib_to_quantity
 
 WHAT = "LINSTOR resource group"
+MAX_NAMED = 50
+# Autoplace refusals: the placement cannot be met now (nodes, space, replicas).
+PLACEMENT_FAILURES = (
+    rc.FAIL_NOT_ENOUGH_NODES,
+    rc.FAIL_NOT_ENOUGH_FREE_SPACE,
+    rc.FAIL_INSUFFICIENT_REPLICA_COUNT,
+)
 
 
 def linstor_name(name: str, spec: ResourceGroupSpec) -> str:
@@ -157,10 +166,66 @@ def set_max_volume_status(status: ResourceGroupStatus, candidates: list[MaxVolum
     ]
 
 
+def placement_fingerprint(placement: Placement) -> str:
+    """Names the placement a spec asks for, so a pass knows whether it was adjusted onto the
+    group's existing resources (status.placementApplied) even after a crash in between."""
+    text = json.dumps(select_filter(placement), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def short_of_placement(definitions: list[str], diskful_by_rd: dict[str, int], place_count: int) -> list[str]:
+    """The group's resource definitions with fewer diskful replicas than placeCount."""
+    return sorted(rd for rd in definitions if diskful_by_rd.get(rd.casefold(), 0) < place_count)
+
+
 # ------------------------------------------------------------------------------------ I/O
 
 
-async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGroupSpec) -> Outcome:
+async def _placement_progress(
+    client: LinstorClient, group: str, place_count: int, status: ResourceGroupStatus
+) -> list[str]:
+    """Count the group's resource definitions and those placed as asked; the short ones."""
+    definitions = [
+        rd.name
+        for rd in await client.list_resource_definitions(with_volume_definitions=False)
+        if (rd.resource_group_name or "").casefold() == group.casefold()
+    ]
+    diskful: dict[str, int] = {}
+    if definitions:
+        # Named in the query while short; a large group reads every resource (URL length).
+        wanted = {d.casefold() for d in definitions}
+        found = await client.list_resources(definitions if len(definitions) <= MAX_NAMED else ())
+        for rsc in (r for r in found if r.name.casefold() in wanted):
+            if not rsc.diskless and not rsc.deleting:
+                diskful[rsc.name.casefold()] = diskful.get(rsc.name.casefold(), 0) + 1
+    short = short_of_placement(definitions, diskful, place_count)
+    status.resources = len(definitions)
+    status.resources_placed = len(definitions) - len(short)
+    return short
+
+
+async def _adjust(client: LinstorClient, group: str, actions: list[str]) -> str | None:
+    """LINSTOR's own adjust: place every resource of the group as the select filter now asks
+    (linstor-server ResourceGroups.java `adjust`). The refusal, when it cannot."""
+    try:
+        await client.adjust_resource_group(group)
+    except LinstorError as exc:
+        if not exc.has_code(*PLACEMENT_FAILURES):
+            raise
+        return exc.message
+    actions.append(f"adjusted the resources of {WHAT} {group} to its placement")
+    return None
+
+
+async def reconcile(
+    client: LinstorClient,
+    name: str,
+    uid: str,
+    spec: ResourceGroupSpec,
+    *,
+    placement_applied: str | None = None,
+) -> Outcome:
+    """`placement_applied`: status.placementApplied as the last pass left it."""
     group = linstor_name(name, spec)
     status = ResourceGroupStatus(linstor_name=group)
     actions: list[str] = []
@@ -175,6 +240,7 @@ async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGr
             return Outcome.waiting(
                 reasons.CREATING, f"{WHAT} {group} was created but is not listed yet", status, actions=actions
             )
+        placement_applied = placement_fingerprint(spec.placement)  # nothing spawned from it yet
     claimed = claim(observed.props, uid, spec.adopt, observed.description)
     if claimed in (Claim.CONFLICT, Claim.OWNED_ELSEWHERE):
         return Outcome.waiting(
@@ -185,8 +251,16 @@ async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGr
 
     plan = plan_group(spec, observed, uid)
     kwargs = plan.modify_kwargs()
+    refused: str | None = None
     if kwargs is not None:
-        await client.modify_resource_group(group, **kwargs)
+        try:
+            await client.modify_resource_group(group, **kwargs)
+        except LinstorError as exc:
+            # A modify that sets place_count is committed, then autoplaces the group's short
+            # resources at once (CtrlRscGrpApiCallHandler); their failure comes back as an error.
+            if plan.select_filter is None or not exc.has_code(*PLACEMENT_FAILURES):
+                raise
+            refused = exc.message
         if plan.drift and not (claimed is Claim.ADOPT or actions):
             actions.append(f"corrected drift in {WHAT} {group}: {', '.join(plan.drift)}")
         elif plan.props and not actions:
@@ -203,6 +277,27 @@ async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGr
                     group, vga.number, override_props=vga.props.override, delete_props=vga.props.delete
                 )
 
+    # A placement change reaches the resources already spawned from the group (none: no adjust).
+    fingerprint = placement_fingerprint(spec.placement)
+    short = await _placement_progress(client, group, spec.placement.place_count, status)
+    changed = plan.select_filter is not None or (
+        placement_applied is not None and placement_applied != fingerprint
+    )
+    if refused is None and changed and status.resources:
+        refused = await _adjust(client, group, actions)
+        if refused is None:
+            short = await _placement_progress(client, group, spec.placement.place_count, status)
+    # Recorded once LINSTOR placed as asked, so a refused adjust is tried again next pass.
+    status.placement_applied = fingerprint if refused is None else placement_applied
+    degraded = None
+    if short:
+        why = refused or "LINSTOR has not placed them (yet)"
+        degraded = Degradation(
+            reasons.PLACEMENT_UNMET,
+            f"{len(short)} of {status.resources} resources have fewer than "
+            f"{spec.placement.place_count} diskful replicas: {', '.join(short[:20])}: {why}",
+        )
+
     try:
         sizes = await client.query_max_volume_size(group)
         set_max_volume_status(status, sizes.candidates)
@@ -213,8 +308,12 @@ async def reconcile(client: LinstorClient, name: str, uid: str, spec: ResourceGr
             f"{WHAT} {group} is in place; no storage pool can hold a volume now: {exc.message}",
             status,
             actions,
+            degraded=degraded,
         )
-    return Outcome.done(f"{WHAT} {group} matches the spec", status, actions)
+    message = f"{WHAT} {group} matches the spec"
+    if status.resources:
+        message += f"; {status.resources_placed} of {status.resources} resources placed as asked"
+    return Outcome.done(message, status, actions, degraded=degraded)
 
 
 async def finalize(client: LinstorClient, name: str, uid: str, spec: ResourceGroupSpec) -> Outcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from stratum.api.linstor import SnapshotSpec, SnapshotStatus, SnapshotVolumeStatus
-from stratum.clients.linstor import LinstorClient, LinstorError
+from stratum.clients.linstor import LinstorClient, LinstorError, apicallrc
 from stratum.clients.linstor.models import Snapshot
 from stratum.reconcile import reasons
 from stratum.reconcile.linstor.ownership import OWNER_PROP, Claim, claim, conflict_message, conflict_reason
@@ -67,6 +67,7 @@ async def reconcile(
         )
     rsc = resource.linstor_name
     actions: list[str] = []
+    warnings: list[str] = []
     snap = await client.get_snapshot(rsc, snap_name)
     if snap is None:
         if recorded is not None:
@@ -77,7 +78,9 @@ async def reconcile(
                 "this object (a new one takes a new snapshot)",
                 retry=Wait.SLOW,
             )
-        await client.create_snapshot(rsc, snap_name, props={OWNER_PROP: uid})
+        # A satellite that is not connected is skipped with a warning: the snapshot then lacks
+        # that node (CtrlSnapshotCrtApiCallHandler).
+        warnings = apicallrc.warnings(await client.create_snapshot(rsc, snap_name, props={OWNER_PROP: uid}))
         actions.append(f"took {WHAT} {snap_name} of {rsc}")
         snap = await client.get_snapshot(rsc, snap_name)
         if snap is None:
@@ -107,7 +110,9 @@ async def reconcile(
         return Outcome.waiting(
             reasons.CREATING, f"{WHAT} {snap_name} is being taken", status, retry=Wait.SOON, actions=actions
         )
-    return Outcome.done(f"{WHAT} {snap_name} of {rsc} is complete", status, actions)
+    done = Outcome.done(f"{WHAT} {snap_name} of {rsc} is complete", status, actions)
+    done.warnings = warnings
+    return done
 
 
 async def finalize(

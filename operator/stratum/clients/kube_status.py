@@ -1,0 +1,50 @@
+"""A status write that must land *before* a backend call, not with the pass's own status patch
+(which kopf applies after the pass): the record of an intent such as a rollback about to be sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from stratum.clients.errors import Backend, BackendRefused, BackendUnavailable
+from stratum.clients.kube import KubeConnection
+from stratum.clients.recording import PlannedRequest, recorder_for
+
+
+class StatusWriter:
+    """JSON merge patches of custom objects' status subresource."""
+
+    def __init__(self, connection: KubeConnection) -> None:
+        headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
+        self._http = httpx.AsyncClient(
+            base_url=connection.server, headers=headers, verify=connection.ssl_context(), timeout=10
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def patch_status(
+        self, group: str, version: str, plural: str, name: str, status: dict[str, Any]
+    ) -> None:
+        """Merge `status` into the cluster-scoped object's status; raises unless the API server
+        stored it (the caller must not go on with the backend call otherwise)."""
+        path = f"/apis/{group}/{version}/{plural}/{name}/status"
+        body = {"status": status}
+        if (recorder := recorder_for("PATCH")) is not None:  # `stratum plan`: shown, not written
+            recorder.record(PlannedRequest(Backend.KUBERNETES.label, "PATCH", path, body))
+            return
+        try:
+            response = await self._http.patch(
+                path,
+                json=body,
+                headers={"Content-Type": "application/merge-patch+json"},
+            )
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(Backend.KUBERNETES, f"API server unreachable: {exc}") from exc
+        if not response.is_success:
+            raise BackendRefused(
+                Backend.KUBERNETES,
+                f"status patch of {plural}/{name}: HTTP {response.status_code}: {response.text[:300]}",
+                status=response.status_code,
+            )
