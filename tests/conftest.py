@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 
 from support.kube import ControlPlane, Kube
+from support.planes import running_plane
 
 
 @pytest.fixture(scope="session")
 def controlplane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     """One real kube-apiserver + etcd for the whole run, with the CRDs installed."""
-    plane = ControlPlane.start(Path(tmp_path_factory.mktemp("controlplane")))
-    try:
-        plane.install_crds()
+    with running_plane(Path(tmp_path_factory.mktemp("controlplane"))) as plane:
         yield plane
-    finally:
-        plane.stop()
 
 
 @pytest.fixture(scope="session")

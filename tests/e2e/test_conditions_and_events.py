@@ -5,30 +5,17 @@ Events of cluster-scoped objects where describe finds them, observedGeneration o
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.kube import Kube
+from support.machines import ready_machine
 from support.operator import OperatorProcess
+from support.waiting import eventually
 
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
-TB = 10**12
-GB = 10**9
-
-
-def eventually(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: never happened; last {last!r}")
 
 
 def group(name: str, **spec: Any) -> dict[str, Any]:
@@ -120,18 +107,7 @@ def test_observed_generation_catches_up_after_a_failing_update(
 def test_a_machineraid_naming_a_missing_disk_stalls_until_fixed(
     kube: Kube, operator: OperatorProcess, maas_sim: MaasSim
 ) -> None:
-    maas_sim.add_machine(
-        {
-            "systemId": "stall01",
-            "hostname": "stall-e2e",
-            "status": "Ready",
-            "blockDevices": [
-                {"name": "sda", "size": 500 * GB, "bootDisk": True},
-                {"name": "sdb", "size": TB},
-                {"name": "sdc", "size": TB},
-            ],
-        }
-    )
+    maas_sim.add_machine(ready_machine("stall01", "stall-e2e", "sdb", "sdc"))
     raid = {
         "apiVersion": MAAS,
         "kind": "MachineRaid",

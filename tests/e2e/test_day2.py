@@ -14,7 +14,6 @@ import time
 import tomllib
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +23,14 @@ from stratum.clients.maas import MaasClient, MaasConfig
 from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.kube import Kube
+from support.machines import ready_machine
 from support.operator import OperatorProcess, free_port
+from support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-GB = 10**9
-
-
-def eventually(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: never happened; last {last!r}")
 
 
 def group(name: str, place_count: int = 2, **spec: Any) -> dict[str, Any]:
@@ -102,6 +91,7 @@ def condition_is(
                 and c["reason"] == reason
                 and c
             ),
+            timeout=60,
         )
     )
 
@@ -150,7 +140,9 @@ def test_a_paused_object_makes_no_backend_call_until_resumed(
     )
     condition_is(kube, "lrg", "d2-pause", "Synced", "True", "Reconciled")
     assert "Resumed" in eventually(
-        "a Resumed event", lambda: "Resumed" in events(kube, "d2-pause") and events(kube, "d2-pause")
+        "a Resumed event",
+        lambda: "Resumed" in events(kube, "d2-pause") and events(kube, "d2-pause"),
+        timeout=60,
     )
 
     # Deleting a paused object waits, finalizer and backend object in place.
@@ -160,6 +152,7 @@ def test_a_paused_object_makes_no_backend_call_until_resumed(
     synced = eventually(
         "the pause holds the deletion",
         lambda: "deletion waits" in (c := conditions(kube, "lrg", "d2-pause")["Synced"])["message"] and c,
+        timeout=60,
     )
     assert synced["reason"] == "Paused"
     time.sleep(3)
@@ -220,19 +213,7 @@ def test_observe_reports_differences_writes_nothing_and_full_with_adopt_takes_ov
 def test_observe_of_a_raid_lists_member_and_filesystem_changes_and_touches_nothing(
     kube: Kube, operator: OperatorProcess, maas_sim: MaasSim
 ) -> None:
-    maas_sim.add_machine(
-        {
-            "systemId": "obs01",
-            "hostname": "observe-e2e",
-            "status": "Ready",
-            "blockDevices": [
-                {"name": "sda", "size": 500 * GB, "bootDisk": True},
-                {"name": "sdb", "size": 1000 * GB},
-                {"name": "sdc", "size": 1000 * GB},
-                {"name": "sdd", "size": 1000 * GB},
-            ],
-        }
-    )
+    maas_sim.add_machine(ready_machine("obs01", "observe-e2e", "sdb", "sdc", "sdd"))
 
     async def create_outside() -> int:
         """An array made by an administrator, through the MAAS API."""
@@ -324,18 +305,7 @@ def test_plan_prints_changes_field_by_field_and_writes_nothing(
     kube.apply(group("d2-plan"))
     kube.wait("lrg", "d2-plan")
     kube.wait("lrg", "d2-plan", "condition=Reconciling=false")
-    maas_sim.add_machine(
-        {
-            "systemId": "plan01",
-            "hostname": "plan-e2e",
-            "status": "Ready",
-            "blockDevices": [
-                {"name": "sda", "size": 500 * GB, "bootDisk": True},
-                {"name": "sdb", "size": 1000 * GB},
-                {"name": "sdc", "size": 1000 * GB},
-            ],
-        }
-    )
+    maas_sim.add_machine(ready_machine("plan01", "plan-e2e", "sdb", "sdc"))
     raid = {
         "apiVersion": MAAS,
         "kind": "MachineRaid",

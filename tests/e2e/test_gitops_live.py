@@ -10,8 +10,6 @@ verdict here is also checked on the sanitized object."""
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +20,12 @@ from stratum.sim.maas import MaasSim
 from support import kstatus
 from support.argo_health import CUSTOMIZATIONS, run_health
 from support.kube import Kube
+from support.machines import ready_machine
 from support.operator import OperatorProcess
+from support.waiting import eventually
 
 LINSTOR = "linstor.stratum.dev/v1alpha1"
 MAAS = "maas.stratum.dev/v1alpha1"
-GB = 10**9
 BOOKKEEPING = ("kubectl.kubernetes.io/last-applied-configuration",)
 DROPPED_METADATA = (
     "uid",
@@ -40,17 +39,6 @@ DROPPED_METADATA = (
 @pytest.fixture(autouse=True)
 def _kstatus(kstatus_binary: Path) -> None:
     """Build (or find) the kstatus helper before the clock of a test starts."""
-
-
-def eventually(what: str, check: Callable[[], Any], timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: never happened; last {last!r}")
 
 
 def sanitized(obj: dict[str, Any]) -> dict[str, Any]:
@@ -143,18 +131,7 @@ def test_a_resource_reads_in_progress_while_waiting_then_current_and_suspended_w
 def test_a_machineraid_naming_a_missing_disk_reads_failed_and_degraded(
     kube: Kube, operator: OperatorProcess, maas_sim: MaasSim
 ) -> None:
-    maas_sim.add_machine(
-        {
-            "systemId": "live01",
-            "hostname": "live-e2e",
-            "status": "Ready",
-            "blockDevices": [
-                {"name": "sda", "size": 500 * GB, "bootDisk": True},
-                {"name": "sdb", "size": 1000 * GB},
-                {"name": "sdc", "size": 1000 * GB},
-            ],
-        }
-    )
+    maas_sim.add_machine(ready_machine("live01", "live-e2e", "sdb", "sdc"))
     raid = {
         "apiVersion": MAAS,
         "kind": "MachineRaid",
@@ -190,17 +167,16 @@ def test_observed_generation_catches_up_during_an_outage_and_never_reads_current
         kube.patch("lrg", "live-outage", {"spec": {"description": "edited during an outage"}})
         generation = before["metadata"]["generation"] + 1
         seen: set[str] = set()
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            status, health, obj = verdicts(kube, "lrg", "live-outage")
+
+        def failed_pass_observed() -> tuple[str, dict[str, str], dict[str, Any]] | None:
+            verdict = verdicts(kube, "lrg", "live-outage")
+            status, _, obj = verdict
             seen.add(status)
             assert status != "Current", obj  # an edit the backend never got is never "done"
-            if (
-                obj["status"].get("observedGeneration") == generation
-                and conditions(obj)["Ready"]["status"] == "False"
-            ):
-                break
-            time.sleep(0.3)
+            observed = obj["status"].get("observedGeneration") == generation
+            return verdict if observed and conditions(obj)["Ready"]["status"] == "False" else None
+
+        status, health, obj = eventually("the failed pass is observed", failed_pass_observed, interval=0.3)
         conds = conditions(obj)
         assert obj["status"]["observedGeneration"] == generation  # the failed pass is observed
         assert (conds["Ready"]["reason"], conds["Reconciling"]["status"]) == ("BackendUnavailable", "True")

@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
 from support.kube import ControlPlane
 from support.operator import OperatorProcess
 from support.pki import Authority
+from support.planes import own_plane
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "examples" / "seeds"
 
 
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    """A control plane of its own: the session's operator must not reconcile these objects."""
-    plane = ControlPlane.start(Path(tmp_path_factory.mktemp("logging-plane")))
-    try:
-        plane.install_crds()
-        yield plane
-    finally:
-        plane.stop()
+plane = own_plane("logging-plane")
 
 
 OBJECTS: list[dict[str, Any]] = [

@@ -8,31 +8,22 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from stratum.sim.linstor import LinstorSim
 from support.kube import ControlPlane, Kube
 from support.operator import OperatorProcess
 from support.pki import Authority, Issued, SecretVolume
+from support.planes import own_plane
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "examples" / "seeds" / "linstor.yaml"
 SHORT_LIFETIME = dt.timedelta(seconds=40)
 
 
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    """A control plane of its own: the session's operator must not reconcile these objects."""
-    plane = ControlPlane.start(Path(tmp_path_factory.mktemp("rotation-plane")))
-    try:
-        plane.install_crds()
-        yield plane
-    finally:
-        plane.stop()
+plane = own_plane("rotation-plane")
 
 
 def group(name: str) -> dict[str, object]:

@@ -8,30 +8,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 import yaml
 
 from stratum.sim.linstor import LinstorSim
 from support.kube import ControlPlane, Kube
 from support.operator import OperatorProcess
+from support.planes import own_plane
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMESPACE = "stratum-token"
 
 
-@pytest.fixture(scope="module")
-def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    """A control plane of its own: the session's operator must not reconcile these objects."""
-    plane = ControlPlane.start(Path(tmp_path_factory.mktemp("token-plane")))
-    try:
-        plane.install_crds()
-        yield plane
-    finally:
-        plane.stop()
+plane = own_plane("token-plane")
 
 
 def group(name: str) -> dict[str, object]:

@@ -27,10 +27,21 @@ def promtool() -> str:
     return out.stdout.strip()
 
 
+def rules() -> list[dict[str, Any]]:
+    """The chart's alert rules."""
+    return list(yaml.safe_load(RULES.read_text())["groups"][0]["rules"])
+
+
 def rule(alert: str) -> dict[str, Any]:
-    rules = yaml.safe_load(RULES.read_text())["groups"][0]["rules"]
-    (found,) = [r for r in rules if r["alert"] == alert]
+    (found,) = [r for r in rules() if r["alert"] == alert]
     return dict(found)
+
+
+def run_promtool(promtool: str, *args: str) -> str:
+    """promtool's output; it must succeed."""
+    proc = subprocess.run([promtool, *args], check=False, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
 
 
 @dataclass
@@ -200,22 +211,14 @@ CASES = [
 
 
 def test_every_alert_has_a_firing_and_a_quiet_case() -> None:
-    alerts = {r["alert"] for r in yaml.safe_load(RULES.read_text())["groups"][0]["rules"]}
+    alerts = {r["alert"] for r in rules()}
     assert {c.alert for c in CASES if c.fires_with is not None} == alerts
     assert {c.alert for c in CASES if c.fires_with is None} == alerts
 
 
 def test_promtool_check_rules(promtool: str) -> None:
     for path in (RULES, DEPLOY / "alerts.yaml"):
-        proc = subprocess.run(
-            [promtool, "check", "rules", str(path)], check=False, capture_output=True, text=True
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert f"SUCCESS: {len(rule_names())} rules found" in proc.stdout
-
-
-def rule_names() -> list[str]:
-    return [r["alert"] for r in yaml.safe_load(RULES.read_text())["groups"][0]["rules"]]
+        assert f"SUCCESS: {len(rules())} rules found" in run_promtool(promtool, "check", "rules", str(path))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -235,9 +238,7 @@ def test_promtool_test_rules(promtool: str, tmp_path: Path, case: Case) -> None:
     }
     path = tmp_path / "test.yaml"
     path.write_text(yaml.safe_dump(test, sort_keys=False))
-    proc = subprocess.run([promtool, "test", "rules", str(path)], check=False, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SUCCESS" in proc.stdout
+    assert "SUCCESS" in run_promtool(promtool, "test", "rules", str(path))
 
 
 def test_deploy_monitoring_ships_the_chart_files() -> None:
@@ -258,7 +259,7 @@ def test_dashboard_queries_are_valid_promql(promtool: str, tmp_path: Path) -> No
     assert [v["name"] for v in dashboard["templating"]["list"]] == ["datasource"]
     queries = [t["expr"] for p in panels for t in p.get("targets", [])]
     assert queries
-    rules = {
+    recording = {
         "groups": [
             {
                 "name": "dashboard",
@@ -270,9 +271,5 @@ def test_dashboard_queries_are_valid_promql(promtool: str, tmp_path: Path) -> No
         ]
     }
     path = tmp_path / "dashboard-rules.yaml"
-    path.write_text(yaml.safe_dump(rules))
-    proc = subprocess.run(
-        [promtool, "check", "rules", str(path)], check=False, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"SUCCESS: {len(queries)} rules found" in proc.stdout
+    path.write_text(yaml.safe_dump(recording))
+    assert f"SUCCESS: {len(queries)} rules found" in run_promtool(promtool, "check", "rules", str(path))

@@ -42,6 +42,20 @@ def setup_backup(api: Api, s3_server: S3Server, bucket: str) -> None:
     api.rd("r1", 2 * GIB, 512 * 1024)
 
 
+def shipped(api: Api, **extra: Any) -> str:
+    """A backup of r1 to the remote s3, once it is in the bucket: its snapshot's name."""
+    snap = api.backup("s3", "r1", **extra)
+    wait_shipped(api, "r1", snap, "s3")
+    return snap
+
+
+def full_then_incremental(api: Api) -> tuple[str, str]:
+    """A full backup of r1, then an incremental one based on it, both shipped."""
+    full = shipped(api)
+    next_second()
+    return full, shipped(api, incremental=True)
+
+
 def test_backup_lands_in_the_bucket(cluster_a: Api, s3_server: S3Server, bucket: str, s3: Any) -> None:
     setup_backup(cluster_a, s3_server, bucket)
     cluster_a.ok(cluster_a.post("/_sim/backup", {"shipSeconds": 1.0}))
@@ -90,15 +104,10 @@ def test_backup_lands_in_the_bucket(cluster_a: Api, s3_server: S3Server, bucket:
 
 def test_second_backup_is_incremental(cluster_a: Api, s3_server: S3Server, bucket: str, s3: Any) -> None:
     setup_backup(cluster_a, s3_server, bucket)
-    full = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", full, "s3")
-    next_second()
-    inc = cluster_a.backup("s3", "r1", incremental=True)
-    wait_shipped(cluster_a, "r1", inc, "s3")
+    full, inc = full_then_incremental(cluster_a)
     next_second()
     # Without `incremental` LINSTOR makes a full backup again.
-    full2 = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", full2, "s3")
+    full2 = shipped(cluster_a)
 
     assert meta_of(s3, bucket, f"r1_{inc}.meta")["basedOn"] == f"r1_{full}.meta"
     assert meta_of(s3, bucket, f"r1_{full2}.meta")["basedOn"] is None
@@ -117,11 +126,7 @@ def test_backup_info_sums_the_chain(
     cluster_a: Api, start_sim: Callable[..., Api], s3_server: S3Server, bucket: str, s3: Any
 ) -> None:
     setup_backup(cluster_a, s3_server, bucket)
-    full = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", full, "s3")
-    next_second()
-    inc = cluster_a.backup("s3", "r1", incremental=True)
-    wait_shipped(cluster_a, "r1", inc, "s3")
+    full, inc = full_then_incremental(cluster_a)
     data_keys = [k for k in bucket_keys(s3, bucket) if not k.endswith(".meta")]
     dl_kib = sum(-(-s3.head_object(Bucket=bucket, Key=k)["ContentLength"] // 1024) for k in data_keys)
 
@@ -171,14 +176,12 @@ def test_restore_in_another_cluster_from_the_same_bucket(
 ) -> None:
     setup_backup(cluster_a, s3_server, bucket)
     before = cluster_a.volume_digests("r1")
-    full = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", full, "s3")
+    full = shipped(cluster_a)
     written = cluster_a.post("/_sim/write", {"resource": "r1"}).body
     after = {nr: v["sha256"] for nr, v in written["volumes"].items()}
     assert after != before
     next_second()
-    inc = cluster_a.backup("s3", "r1", incremental=True)
-    wait_shipped(cluster_a, "r1", inc, "s3")
+    inc = shipped(cluster_a, incremental=True)
 
     # Another cluster: other node names, another pool name, the same bucket.
     cluster_b = start_sim(seed("m1", "m2", pool="fast"))
@@ -239,8 +242,7 @@ def test_restore_refuses_a_corrupt_object(
     cluster_a: Api, start_sim: Callable[..., Api], s3_server: S3Server, bucket: str, s3: Any
 ) -> None:
     setup_backup(cluster_a, s3_server, bucket)
-    snap = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", snap, "s3")
+    snap = shipped(cluster_a)
     s3.put_object(Bucket=bucket, Key=f"r1_00001_{snap}", Body=b"not what was shipped")
     cluster_b = start_sim(seed("m1"))
     cluster_b.ok(cluster_b.post("/_sim/backup", {"shipSeconds": 0}))
@@ -262,11 +264,7 @@ def test_restore_refuses_a_corrupt_object(
 
 def test_delete_removes_the_objects(cluster_a: Api, s3_server: S3Server, bucket: str, s3: Any) -> None:
     setup_backup(cluster_a, s3_server, bucket)
-    full = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", full, "s3")
-    next_second()
-    inc = cluster_a.backup("s3", "r1", incremental=True)
-    wait_shipped(cluster_a, "r1", inc, "s3")
+    full, inc = full_then_incremental(cluster_a)
     assert len(bucket_keys(s3, bucket)) == 6
 
     nothing = cluster_a.delete("/v1/remotes/s3/backups")
@@ -286,8 +284,7 @@ def test_delete_removes_the_objects(cluster_a: Api, s3_server: S3Server, bucket:
 
     # The snapshot behind the last backup is gone: LINSTOR falls back to a full backup.
     next_second()
-    again = cluster_a.backup("s3", "r1", incremental=True)
-    wait_shipped(cluster_a, "r1", again, "s3")
+    again = shipped(cluster_a, incremental=True)
     assert meta_of(s3, bucket, f"r1_{again}.meta")["basedOn"] is None
 
     dry = cluster_a.delete("/v1/remotes/s3/backups", all="true", dryrun="true")
@@ -304,11 +301,7 @@ def test_cascading_delete_takes_the_incremental_backups(
     cluster_a: Api, s3_server: S3Server, bucket: str, s3: Any
 ) -> None:
     setup_backup(cluster_a, s3_server, bucket)
-    full = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", full, "s3")
-    next_second()
-    inc = cluster_a.backup("s3", "r1", incremental=True)
-    wait_shipped(cluster_a, "r1", inc, "s3")
+    full, inc = full_then_incremental(cluster_a)
     s3.put_object(Bucket=bucket, Key="notes.txt", Body=b"not LINSTOR's")
     assert cluster_a.get("/v1/remotes/s3/backups").body["other"] == {"files": ["notes.txt"]}
 
@@ -335,8 +328,7 @@ def test_abort_stops_a_shipment(cluster_a: Api, s3_server: S3Server, bucket: str
     assert cluster_a.get("/v1/remotes/s3/backups").body == {"other": {}}
     # Nothing arrives later either; the next backup has no base left, so it is a full one.
     next_second()
-    later = cluster_a.backup("s3", "r1", incremental=True)
-    wait_shipped(cluster_a, "r1", later, "s3")
+    later = shipped(cluster_a, incremental=True)
     assert bucket_keys(s3, bucket) == sorted([f"r1_{later}.meta", f"r1_00000_{later}", f"r1_00001_{later}"])
     assert meta_of(s3, bucket, f"r1_{later}.meta")["basedOn"] is None
     assert cluster_a.post("/v1/remotes/s3/backups/abort", {"rsc_name": "r1"}).body == []
@@ -373,8 +365,7 @@ def test_restore_can_be_aborted(
     cluster_a: Api, start_sim: Callable[..., Api], s3_server: S3Server, bucket: str
 ) -> None:
     setup_backup(cluster_a, s3_server, bucket)
-    snap = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", snap, "s3")
+    shipped(cluster_a)
     cluster_b = start_sim(seed("m1"))
     cluster_b.ok(cluster_b.post("/_sim/backup", {"shipSeconds": 2.0}))
     cluster_b.ok(cluster_b.s3_remote("s3", s3_server, bucket))
@@ -396,8 +387,7 @@ def test_restore_into_a_deployed_definition_only_downloads(
     cluster_a: Api, start_sim: Callable[..., Api], s3_server: S3Server, bucket: str
 ) -> None:
     setup_backup(cluster_a, s3_server, bucket)
-    snap = cluster_a.backup("s3", "r1")
-    wait_shipped(cluster_a, "r1", snap, "s3")
+    snap = shipped(cluster_a)
     cluster_b = start_sim(seed("m1", "m2"))
     cluster_b.ok(cluster_b.post("/_sim/backup", {"shipSeconds": 0}))
     cluster_b.ok(cluster_b.s3_remote("s3", s3_server, bucket))

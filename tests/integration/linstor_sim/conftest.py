@@ -1,10 +1,12 @@
-"""Fixtures for the LINSTOR simulator tests: a running simulator and a plain HTTP client."""
+"""Fixtures for the LINSTOR simulator tests: a running simulator, a plain HTTP client and a
+python-linstor client."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import linstor
 import pytest
 from linstor_helpers import Api, three_nodes
 
@@ -42,3 +44,12 @@ def sim(sim_api: tuple[LinstorSim, Api]) -> LinstorSim:
 @pytest.fixture
 def api(sim_api: tuple[LinstorSim, Api]) -> Api:
     return sim_api[1]
+
+
+@pytest.fixture
+def lin(sim: LinstorSim) -> Iterator[linstor.Linstor]:
+    """python-linstor's low-level client, connected to the default simulator."""
+    client = linstor.Linstor(sim.controller_uri)
+    client.connect()
+    yield client
+    client.disconnect()

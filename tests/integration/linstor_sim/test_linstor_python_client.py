@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import linstor
@@ -14,14 +14,6 @@ from linstor_helpers import GIB, Api, three_nodes
 from stratum.sim.linstor import LinstorSim
 
 Started = Callable[..., tuple[LinstorSim, Api]]
-
-
-@pytest.fixture
-def lin(sim: LinstorSim) -> Iterator[linstor.Linstor]:
-    client = linstor.Linstor(sim.controller_uri)
-    client.connect()
-    yield client
-    client.disconnect()
 
 
 def ok(replies: list[Any]) -> list[Any]:

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import linstor
-import pytest
 from lifecycle_helpers import FakeClock, set_online
 from linstor_helpers import GIB, Api
 
 from stratum.sim.linstor import LinstorSim
-
-
-@pytest.fixture
-def lin(sim: LinstorSim) -> Iterator[linstor.Linstor]:
-    client = linstor.Linstor(sim.controller_uri)
-    client.connect()
-    yield client
-    client.disconnect()
 
 
 def codes(replies: list[Any]) -> list[int]:

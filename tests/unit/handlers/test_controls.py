@@ -70,9 +70,10 @@ def group_body(*, annotations: dict[str, str] | None = None, generation: int = 1
     return kopf.Body(raw)
 
 
-async def call(
-    kind: str, reason: str, obj: kopf.Body, backend: Linstor, events: Events | None = None
+async def run(
+    fn: Any, obj: kopf.Body, backend: Linstor, events: Events | None = None, **kwargs: Any
 ) -> kopf.Patch:
+    """Call a registered handler's function on `obj`, with a LINSTOR client that talks to `backend`."""
     rt = runtime(events)
     rt.clients.add(
         linstor.CLIENT,
@@ -82,18 +83,24 @@ async def call(
     )
     patch = kopf.Patch()
     try:
-        await handler(kind, reason).fn(
+        await fn(
             body=obj,
             spec=obj["spec"],
             status=obj["status"],
             patch=patch,
             memo=kopf.Memo(runtime=rt),
-            retry=0,
             resourcegroup_index={},
+            **kwargs,
         )
     finally:
         await rt.clients.close()
     return patch
+
+
+async def call(
+    kind: str, reason: str, obj: kopf.Body, backend: Linstor, events: Events | None = None
+) -> kopf.Patch:
+    return await run(handler(kind, reason).fn, obj, backend, events, retry=0)
 
 
 def conditions(patch: kopf.Patch) -> dict[str, dict[str, Any]]:
@@ -169,26 +176,7 @@ async def _observe(obj: kopf.Body, backend: Linstor) -> kopf.Patch:
     """The drift timer's pass (records only, never raises)."""
     registry = build_registry(OperatorSettings(), kopf.OperatorRegistry())
     (timer,) = [h for h in registry._spawning.get_all_handlers() if h.id == "resourcegroup_drift"]
-    rt = runtime()
-    rt.clients.add(
-        linstor.CLIENT,
-        LinstorClient(
-            LinstorConfig(controllers=("http://linstor:3370",)), transport=httpx.MockTransport(backend)
-        ),
-    )
-    patch = kopf.Patch()
-    try:
-        await timer.fn(
-            body=obj,
-            spec=obj["spec"],
-            status=obj["status"],
-            patch=patch,
-            memo=kopf.Memo(runtime=rt),
-            resourcegroup_index={},
-        )
-    finally:
-        await rt.clients.close()
-    return patch
+    return await run(timer.fn, obj, backend)
 
 
 async def test_the_pause_annotation_is_in_the_diff_that_fires_update_handlers() -> None:
