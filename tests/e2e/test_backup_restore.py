@@ -23,9 +23,11 @@ import pytest
 import yaml
 
 from stratum.sim.linstor import LinstorSim
-from support.kube import ControlPlane, Kube
+from support.kube import Kube
 from support.operator import STRATUM, OperatorProcess
+from support.planes import running_plane
 from support.s3 import S3Server, bucket_keys
+from support.waiting import eventually
 
 API = "linstor.stratum.dev/v1alpha1"
 REMOTES = "remotes.linstor.stratum.dev"
@@ -73,38 +75,33 @@ def bucket(s3_server: S3Server) -> str:
 
 
 def start_cluster(name: str, tmp: pytest.TempPathFactory, s3: S3Server, bucket: str) -> Iterator[Cluster]:
-    plane = ControlPlane.start(Path(tmp.mktemp(f"{name}-plane")))
-    try:
-        plane.install_crds()
-        with LinstorSim(seed=seed()) as sim:
-            httpx.post(f"{sim.url}/_sim/backup", json={"shipSeconds": 0.5}, timeout=10).raise_for_status()
-            proc = OperatorProcess(
-                plane.kube.kubeconfig,
-                Path(tmp.mktemp(f"{name}-operator")),
-                {"LS_CONTROLLERS": sim.controller_uri},
-                args=("--drift-interval", "3"),
+    with running_plane(Path(tmp.mktemp(f"{name}-plane"))) as plane, LinstorSim(seed=seed()) as sim:
+        httpx.post(f"{sim.url}/_sim/backup", json={"shipSeconds": 0.5}, timeout=10).raise_for_status()
+        proc = OperatorProcess(
+            plane.kube.kubeconfig,
+            Path(tmp.mktemp(f"{name}-operator")),
+            {"LS_CONTROLLERS": sim.controller_uri},
+            args=("--drift-interval", "3"),
+        )
+        proc.start()
+        try:
+            kube = plane.kube
+            kube.run("create", "namespace", NS)
+            kube.apply(
+                [
+                    secret(s3.access_key, s3.secret_key),
+                    remote(s3, bucket),
+                    {
+                        "apiVersion": API,
+                        "kind": "ResourceGroup",
+                        "metadata": {"name": "dr-rg"},
+                        "spec": {"placement": {"placeCount": 2, "storagePools": ["thin"]}},
+                    },
+                ]
             )
-            proc.start()
-            try:
-                kube = plane.kube
-                kube.run("create", "namespace", NS)
-                kube.apply(
-                    [
-                        secret(s3.access_key, s3.secret_key),
-                        remote(s3, bucket),
-                        {
-                            "apiVersion": API,
-                            "kind": "ResourceGroup",
-                            "metadata": {"name": "dr-rg"},
-                            "spec": {"placement": {"placeCount": 2, "storagePools": ["thin"]}},
-                        },
-                    ]
-                )
-                yield Cluster(kube, sim, proc)
-            finally:
-                proc.stop()
-    finally:
-        plane.stop()
+            yield Cluster(kube, sim, proc)
+        finally:
+            proc.stop()
 
 
 @pytest.fixture(scope="module")
@@ -293,10 +290,7 @@ def test_schedule_ships_each_snapshot_and_keeps_the_newest(
         ready = [b for b in current.values() if b.get("status", {}).get("phase") == "Succeeded"]
         return len(seen) >= 2 and len(current) == 1 and len(ready) == 1
 
-    deadline = time.monotonic() + 60
-    while not two_runs_shipped():
-        assert time.monotonic() < deadline, (seen, a.operator.tail())
-        time.sleep(0.5)
+    eventually("two runs shipped, one kept", two_runs_shipped, timeout=60)
     (kept,) = backups_of_schedule().values()
     assert kept["spec"]["incremental"] is False and kept["spec"]["snapshot"] == kept["metadata"]["name"]
     kept_id = kept["status"]["id"]
@@ -305,8 +299,5 @@ def test_schedule_ships_each_snapshot_and_keeps_the_newest(
         metas = [k for k in bucket_keys(s3, bucket) if k.startswith("logs_") and k.endswith(".meta")]
         return metas == [f"{kept_id}.meta"]
 
-    deadline = time.monotonic() + 30
-    while not only_the_kept_backup_in_bucket():
-        assert time.monotonic() < deadline, (bucket_keys(s3, bucket), a.operator.tail())
-        time.sleep(0.5)
+    eventually("only the kept backup in the bucket", only_the_kept_backup_in_bucket, timeout=30)
     a.kube.delete("snapshotschedules.linstor.stratum.dev", "logs-often")

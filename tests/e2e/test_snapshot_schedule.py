@@ -15,8 +15,10 @@ import httpx
 import pytest
 
 from stratum.sim.linstor import LinstorSim
-from support.kube import ControlPlane, Kube
+from support.kube import Kube
 from support.operator import OperatorProcess
+from support.planes import running_plane
+from support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "linstor.stratum.dev/v1alpha1"
@@ -25,47 +27,45 @@ SCHEDULES = "snapshotschedules.linstor.stratum.dev"
 INTERVAL = 10
 
 
+RESOURCES = [
+    {
+        "apiVersion": API,
+        "kind": "ResourceGroup",
+        "metadata": {"name": "sched-rg"},
+        "spec": {"placement": {"placeCount": 2, "storagePools": ["thin"]}},
+    },
+    *(
+        {
+            "apiVersion": API,
+            "kind": "Resource",
+            "metadata": {"name": name, "labels": {"backup": "frequent"}},
+            "spec": {"resourceGroup": "sched-rg", "volumes": [{"size": "1Gi"}]},
+        }
+        for name in ("sched-a", "sched-b")
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Kube, LinstorSim, OperatorProcess]]:
-    plane = ControlPlane.start(Path(tmp_path_factory.mktemp("sched-plane")))
-    try:
-        plane.install_crds()
-        with LinstorSim(seed=ROOT / "examples" / "seeds" / "linstor.yaml") as sim:
-            proc = OperatorProcess(
-                plane.kube.kubeconfig,
-                Path(tmp_path_factory.mktemp("sched-operator")),
-                {"LS_CONTROLLERS": sim.controller_uri},
-                args=("--drift-interval", "3"),
-            )
-            proc.start()
-            try:
-                kube = plane.kube
-                kube.apply(
-                    [
-                        {
-                            "apiVersion": API,
-                            "kind": "ResourceGroup",
-                            "metadata": {"name": "sched-rg"},
-                            "spec": {"placement": {"placeCount": 2, "storagePools": ["thin"]}},
-                        },
-                        *(
-                            {
-                                "apiVersion": API,
-                                "kind": "Resource",
-                                "metadata": {"name": name, "labels": {"backup": "frequent"}},
-                                "spec": {"resourceGroup": "sched-rg", "volumes": [{"size": "1Gi"}]},
-                            }
-                            for name in ("sched-a", "sched-b")
-                        ),
-                    ]
-                )
-                for name in ("sched-a", "sched-b"):
-                    kube.wait("resources.linstor.stratum.dev", name)
-                yield kube, sim, proc
-            finally:
-                proc.stop()
-    finally:
-        plane.stop()
+    with (
+        running_plane(Path(tmp_path_factory.mktemp("sched-plane"))) as plane,
+        LinstorSim(seed=ROOT / "examples" / "seeds" / "linstor.yaml") as sim,
+    ):
+        proc = OperatorProcess(
+            plane.kube.kubeconfig,
+            Path(tmp_path_factory.mktemp("sched-operator")),
+            {"LS_CONTROLLERS": sim.controller_uri},
+            args=("--drift-interval", "3"),
+        )
+        proc.start()
+        try:
+            plane.kube.apply(RESOURCES)
+            for name in ("sched-a", "sched-b"):
+                plane.kube.wait("resources.linstor.stratum.dev", name)
+            yield plane.kube, sim, proc
+        finally:
+            proc.stop()
 
 
 def schedule(name: str, **spec: Any) -> dict[str, Any]:
@@ -95,13 +95,10 @@ def linstor_snapshots(sim: LinstorSim, resource: str) -> set[str]:
 
 
 def wait_until(what: str, check: Any, timeout: float, proc: OperatorProcess) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}\n{proc.tail()}")
+    try:
+        return eventually(what, check, timeout=timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{proc.tail()}") from None
 
 
 def test_three_runs_keep_two(env: tuple[Kube, LinstorSim, OperatorProcess]) -> None:
