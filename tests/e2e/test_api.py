@@ -51,6 +51,19 @@ def raid(name: str, **spec: Any) -> dict[str, Any]:
     return {"apiVersion": MAAS, "kind": "MachineRaid", "metadata": {"name": name}, "spec": {**base, **spec}}
 
 
+SET_TEMPLATE = {"level": "raid-1", "deviceSelector": {"count": 2, "tags": ["ssd"]}}
+
+
+def raidset(name: str, **spec: Any) -> dict[str, Any]:
+    base = {"machineSelector": {"tags": ["storage"]}, "template": SET_TEMPLATE}
+    return {
+        "apiVersion": MAAS,
+        "kind": "MachineRaidSet",
+        "metadata": {"name": name},
+        "spec": {**base, **spec},
+    }
+
+
 # (id, manifest, field the error must name, words the message must contain)
 BAD_MANIFESTS: list[tuple[str, dict[str, Any], str, str]] = [
     (
@@ -194,6 +207,37 @@ BAD_MANIFESTS: list[tuple[str, dict[str, Any], str, str]] = [
         "supported values",
     ),
     ("raid-bad-uuid", raid("bad-m14", uuid="not-a-uuid"), "spec.uuid", "should match"),
+    (
+        "raid-devices-and-selector",
+        raid("bad-m15", deviceSelector={"count": 2}),
+        "spec.deviceSelector",
+        "either devices or deviceSelector",
+    ),
+    (
+        "raid-selector-bad-size",
+        raid("bad-m16", devices=[], deviceSelector={"count": 2, "minSize": "1m"}),
+        "spec.deviceSelector.minSize",
+        "positive quantity",
+    ),
+    ("set-no-selector", raidset("bad-set1", machineSelector={}), "spec.machineSelector", "at least one of"),
+    (
+        "set-too-few-devices",
+        raidset("bad-set2", template={"level": "raid-5", "deviceSelector": {"count": 2}}),
+        "spec.template.devices",
+        "raid-5 needs at least 3",
+    ),
+    (
+        "set-template-uuid",
+        raidset("bad-set3", template={**SET_TEMPLATE, "uuid": "6f1f3c1e-0a0b-4c2d-8e9f-0123456789ab"}),
+        "spec.template.uuid",
+        "needs its own",
+    ),
+    (
+        "set-when-unmatched",
+        raidset("bad-set4", whenUnmatched="Keep"),
+        "spec.whenUnmatched",
+        "supported values",
+    ),
 ]
 
 
@@ -229,8 +273,15 @@ def test_bad_manifest_is_refused_naming_the_field(
 
 def test_bad_manifest_table_covers_every_kind_and_many_rules() -> None:
     kinds = {m["kind"] for _, m, _, _ in BAD_MANIFESTS}
-    assert kinds == {"ResourceGroup", "Resource", "Snapshot", "MachineRaid"}
+    assert kinds == {"ResourceGroup", "Resource", "Snapshot", "MachineRaid", "MachineRaidSet"}
     assert len(BAD_MANIFESTS) >= 15
+
+
+def test_a_machineraidset_name_fits_in_a_label_value(kube: Kube) -> None:
+    proc = kube.create(raidset("s" * 64), check=False)
+    assert (
+        proc.returncode != 0 and "is a label value on its MachineRaids: at most 63 characters" in proc.stderr
+    )
 
 
 # (manifest, patch of spec, field named in the refusal)
@@ -248,6 +299,7 @@ IMMUTABLE: list[tuple[str, dict[str, Any], dict[str, Any], str]] = [
     ("snap-resource", snap("imm-s1"), {"resource": "r2"}, "spec.resource"),
     ("raid-machine", raid("imm-m1"), {"machine": {"systemId": "zzz999"}}, "spec.machine"),
     ("raid-level", raid("imm-m2"), {"level": "raid-0"}, "spec.level"),
+    ("set-template-level", raidset("imm-set1"), {"template": {"level": "raid-0"}}, "spec.template.level"),
 ]
 
 

@@ -195,8 +195,11 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     for rule in cluster + namespaced["events"] + namespaced["operator"]:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
         assert not {"deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
-        # Only a SnapshotSchedule's children are ever deleted through the API.
-        assert "delete" not in rule["verbs"] or rule["resources"] == ["snapshots", "backups"]
+        # The deletes: a MachineRaidSet's MachineRaids, a SnapshotSchedule's Snapshots and Backups.
+        assert "delete" not in rule["verbs"] or rule["resources"] in (
+            ["machineraids"],
+            ["snapshots", "backups"],
+        )
     assert all("secrets" not in rule["resources"] for rule in cluster), (
         "Secrets only in the operator's namespace"
     )
@@ -212,13 +215,24 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
         ("linstor.stratum.dev", "snapshotschedules"),
         ("linstor.stratum.dev", "remotes"),
         ("linstor.stratum.dev", "backups"),
-        ("maas.stratum.dev", "machineraids"),
+        ("maas.stratum.dev", "machineraidsets"),
     ]:
         created = {"create", "delete"} if plural in ("snapshots", "backups") else set()
         assert grants[(group, plural)] == {"get", "list", "watch", "patch"} | created
         assert grants[(group, f"{plural}/status")] == {"patch"}
+    # MachineRaidSets create and delete their MachineRaids, and own them with blockOwnerDeletion.
+    assert grants[("maas.stratum.dev", "machineraids")] == {
+        "get",
+        "list",
+        "watch",
+        "patch",
+        "create",
+        "delete",
+    }
+    assert grants[("maas.stratum.dev", "machineraids/status")] == {"patch"}
+    assert grants[("maas.stratum.dev", "machineraidsets/finalizers")] == {"update"}
     assert grants[("apiextensions.k8s.io", "customresourcedefinitions")] == {"list", "watch"}
-    assert len(grants) == 15
+    assert len(grants) == 18
     # Events (of cluster-scoped objects) in default; one Secret read by name in the operator's namespace.
     assert namespaced == {
         "events": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],

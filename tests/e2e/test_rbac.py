@@ -80,6 +80,19 @@ OBJECTS: list[tuple[str, dict[str, Any]]] = [
             "spec": {"machine": {"hostname": "node-1"}, "level": "raid-1", "devices": ["sdb", "sdc"]},
         },
     ),
+    (
+        "machineraidsets.maas.stratum.dev",
+        {
+            "apiVersion": MAAS,
+            "kind": "MachineRaidSet",
+            "metadata": {"name": "rbac-set"},
+            # Only node-2's 2 TB disks fit: the set never competes with rbac-raid on node-1.
+            "spec": {
+                "machineSelector": {"tags": ["storage"]},
+                "template": {"level": "raid-1", "deviceSelector": {"count": 2, "minSize": "1.5T"}},
+            },
+        },
+    ),
 ]
 
 
@@ -241,6 +254,17 @@ def test_operator_reconciles_every_kind_with_only_the_chart_rbac(
     wait_for("a second run and retention", second_run_pruned, proc=sa_operator)
     raid = admin.condition("machineraids.maas.stratum.dev", "rbac-raid")
     assert raid is not None and raid["reason"] != "NotConfigured", raid
+    # The set created its children (one per storage machine) with the service account's create right.
+    children = {"rbac-set-abc123", "rbac-set-def456"}
+
+    def created() -> set[str] | None:
+        items = json.loads(
+            admin.run("get", "mraid", "-l", "stratum.dev/machineraidset=rbac-set", "-o", "json").stdout
+        )
+        names = {i["metadata"]["name"] for i in items["items"]}
+        return names if names == children else None
+
+    wait_for("the set's MachineRaids", created, proc=sa_operator)
 
     # Events of the cluster-scoped objects go to `default` (where `kubectl describe` finds them),
     # created by the service account.
@@ -256,6 +280,8 @@ def test_operator_reconciles_every_kind_with_only_the_chart_rbac(
         admin.delete(resource, manifest["metadata"]["name"], wait=False)
     for resource, manifest in reversed(OBJECTS):
         admin.wait_gone(resource, manifest["metadata"]["name"], timeout="90s")
+    # ...and the set deleted its children (its delete right) before it went.
+    assert not any(admin.exists("machineraids.maas.stratum.dev", name) for name in children)
 
     log = sa_operator.log_path.read_text(errors="replace")
     assert not denials(log), "the operator was refused something:\n" + "\n".join(denials(log))
@@ -304,8 +330,15 @@ def test_the_role_grants_exactly_what_the_operator_uses(sa_kube: Kube) -> None:
     assert can_i(sa_kube, "get", "secrets", "-n", NS)
     assert not any(can_i(sa_kube, verb, "secrets", "-n", NS) for verb in ("list", "watch", "create"))
     assert not can_i(sa_kube, "get", "secrets", "-n", "default")
-    assert can_i(sa_kube, "patch", "machineraids.maas.stratum.dev", "--subresource=status")
-    assert not can_i(sa_kube, "create", "machineraids.maas.stratum.dev")
+    raids, sets = "machineraids.maas.stratum.dev", "machineraidsets.maas.stratum.dev"
+    assert can_i(sa_kube, "patch", raids, "--subresource=status")
+    # A MachineRaidSet creates, patches and deletes its MachineRaids; nothing else is created.
+    assert all(can_i(sa_kube, verb, raids) for verb in ("create", "patch", "delete"))
+    assert not any(can_i(sa_kube, verb, raids) for verb in ("update", "deletecollection"))
+    assert all(can_i(sa_kube, verb, sets) for verb in ("get", "list", "watch", "patch"))
+    assert can_i(sa_kube, "patch", sets, "--subresource=status")
+    assert can_i(sa_kube, "update", sets, "--subresource=finalizers")
+    assert not any(can_i(sa_kube, verb, sets) for verb in ("create", "update", "delete"))
     assert can_i(sa_kube, "watch", "customresourcedefinitions")
     assert not can_i(sa_kube, "patch", "customresourcedefinitions")
     # Events only in `default`, where those of cluster-scoped objects belong; create only.

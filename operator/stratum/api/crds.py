@@ -166,6 +166,35 @@ MACHINE_RAID = Kind(
     ),
 )
 
+MACHINE_RAID_SET = Kind(
+    group=maas.GROUP,
+    kind="MachineRaidSet",
+    plural="machineraidsets",
+    short_names=("mraidset",),
+    spec=maas.MachineRaidSetSpec,
+    status=maas.MachineRaidSetStatus,
+    description="One RAID layout for every MAAS machine that matches: a MachineRaid per machine.",
+    columns=(
+        _READY,
+        _REASON,
+        ("Matched", "integer", ".status.matched"),
+        ("ReadyRaids", "integer", ".status.ready"),
+        ("Stalled", "integer", ".status.stalled"),
+        ("Waiting", "integer", ".status.waiting"),
+        _AGE,
+    ),
+    wide_columns=(
+        ("Level", "string", ".spec.template.level"),
+        ("Tags", "string", ".spec.machineSelector.tags"),
+    ),
+    rules=(
+        {
+            "rule": "size(self.metadata.name) <= 63",
+            "message": "a MachineRaidSet's name is a label value on its MachineRaids: at most 63 characters",
+        },
+    ),
+)
+
 SNAPSHOT_SCHEDULE = Kind(
     group=linstor.GROUP,
     kind="SnapshotSchedule",
@@ -267,6 +296,7 @@ KINDS: tuple[Kind, ...] = (
     REMOTE,
     BACKUP,
     MACHINE_RAID,
+    MACHINE_RAID_SET,
 )
 
 

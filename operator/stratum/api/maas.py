@@ -1,4 +1,4 @@
-"""maas.stratum.dev/v1alpha1: MachineRaid."""
+"""maas.stratum.dev/v1alpha1: MachineRaid and MachineRaidSet."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from stratum.api.common import (
     ApiModel,
     DeletionPolicy,
     ManagedSpec,
+    Quantity,
     StatusBase,
     StatusModel,
     adopt_field,
@@ -82,13 +83,15 @@ def _level_rules() -> list[JsonValue]:
     rules: list[JsonValue] = []
     active = (
         "(has(self.devices) ? size(self.devices) : 0) + (has(self.partitions) ? "
-        "size(self.partitions.filter(p, !has(p.spare) || !p.spare)) : 0)"
+        "size(self.partitions.filter(p, !has(p.spare) || !p.spare)) : 0) + "
+        "(has(self.deviceSelector) ? self.deviceSelector.count : 0)"
     )
     for level, minimum in MIN_ACTIVE.items():
         rules.append(
             {
                 "rule": f"self.level != '{level}' || {active} >= {minimum}",
-                "message": f"{level} needs at least {minimum} active devices (devices plus partitions)",
+                "message": f"{level} needs at least {minimum} active devices "
+                "(devices, deviceSelector.count and partitions together)",
                 "fieldPath": ".devices",
             }
         )
@@ -104,6 +107,11 @@ def _level_rules() -> list[JsonValue]:
             "|| self.devices.all(d, !(d in self.spareDevices))",
             "message": "a device cannot be both active and spare",
             "fieldPath": ".spareDevices",
+        },
+        {
+            "rule": "!has(self.deviceSelector) || !has(self.devices) || size(self.devices) == 0",
+            "message": "set either devices or deviceSelector, not both",
+            "fieldPath": ".deviceSelector",
         },
         {
             "rule": "!has(self.filesystem) || self.filesystem.fstype == 'swap' "
@@ -126,15 +134,28 @@ class PartitionSpec(ApiModel):
     """Use the partition as a spare instead of an active member."""
 
 
-class MachineRaidSpec(ManagedSpec):
-    """A software RAID array on a MAAS machine."""
+class DeviceSelector(ApiModel):
+    """Free non-boot physical disks chosen per machine: the smallest that fit, then by name. Chosen
+    once, when the array is first created, and then pinned by identity (status.devices)."""
+
+    count: int = Field(ge=1, le=64)
+    """How many disks to use as active members."""
+    min_size: Quantity | None = None
+    """Smallest disk size to accept, e.g. 900G."""
+    max_size: Quantity | None = None
+    """Largest disk size to accept, e.g. 2T."""
+    tags: list[TagName] = Field(
+        default_factory=list, max_length=16, json_schema_extra={"x-kubernetes-list-type": "set"}
+    )
+    """MAAS block-device tags a disk must all have (commissioning sets ssd or rotary, ...)."""
+
+
+class MachineRaidTemplate(ManagedSpec):
+    """The array on one machine, without saying which machine: a MachineRaid's spec is this plus
+    `machine`, and a MachineRaidSet stamps it out on every machine it selects."""
 
     model_config = ConfigDict(json_schema_extra={"x-kubernetes-validations": _level_rules()})
 
-    machine: MachineSelector = Field(
-        json_schema_extra={"x-kubernetes-validations": [MACHINE_SELECTOR_RULE, immutable("machine")]}
-    )
-    """The machine the array lives on; immutable."""
     raid_name: str | None = Field(
         default=None, min_length=1, max_length=63, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
     )
@@ -147,6 +168,8 @@ class MachineRaidSpec(ManagedSpec):
     """Active members: block-device or partition names (e.g. sdb, sdb-part1), ids, or physical
     disks by stable identity (`serial:<serial>`, `id-path:<path>`). Names are resolved once and
     then followed by identity (status.devices), so a kernel rename never moves the array."""
+    device_selector: DeviceSelector | None = None
+    """Instead of devices: pick the active members on the machine by count, size and disk tags."""
     spare_devices: list[DeviceName] = Field(
         default_factory=list, max_length=64, json_schema_extra={"x-kubernetes-list-type": "set"}
     )
@@ -166,6 +189,15 @@ class MachineRaidSpec(ManagedSpec):
     ready_tag: TagName | None = None
     """A MAAS tag Stratum keeps on the machine exactly while every MachineRaid of the machine
     that names it is Ready (created when missing); allocate with `tags=<tag>` to wait for it."""
+
+
+class MachineRaidSpec(MachineRaidTemplate):
+    """A software RAID array on a MAAS machine."""
+
+    machine: MachineSelector = Field(
+        json_schema_extra={"x-kubernetes-validations": [MACHINE_SELECTOR_RULE, immutable("machine")]}
+    )
+    """The machine the array lives on; immutable."""
 
 
 class DeviceStatus(StatusModel):
@@ -210,3 +242,86 @@ class MachineRaidStatus(StatusBase):
     """The machine's MAAS status name, e.g. Ready or Deployed."""
     ready_tag: str | None = None
     """The MAAS tag Stratum manages on the machine for this object (spec.readyTag)."""
+
+
+# ----------------------------------------------------------------------------- MachineRaidSet
+
+WhenUnmatched = Literal["Retain", "Delete"]
+SET_LABEL = "stratum.dev/machineraidset"
+"""On each MachineRaid a set owns: the set's name."""
+
+
+class FleetSelector(ApiModel):
+    """Which MAAS machines get the array: every criterion given must match."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "(has(self.tags) && size(self.tags) > 0) || has(self.pool) || has(self.zone)",
+                    "message": "machineSelector needs at least one of tags, pool or zone",
+                }
+            ]
+        }
+    )
+
+    tags: list[TagName] = Field(
+        default_factory=list, max_length=16, json_schema_extra={"x-kubernetes-list-type": "set"}
+    )
+    """MAAS machine tags; a machine must have all of them."""
+    pool: str | None = Field(default=None, min_length=1, max_length=256)
+    """MAAS resource pool name."""
+    zone: str | None = Field(default=None, min_length=1, max_length=256)
+    """MAAS availability zone name."""
+
+
+class MachineRaidSetSpec(ManagedSpec):
+    """One RAID layout for every MAAS machine the selector matches."""
+
+    machine_selector: FleetSelector
+    template: MachineRaidTemplate = Field(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.uuid)",
+                    "message": "a template cannot set uuid: each machine's array needs its own",
+                    "fieldPath": ".uuid",
+                }
+            ]
+        }
+    )
+    """The spec of each machine's MachineRaid, without `machine`; editing it edits every child
+    (fields immutable on a MachineRaid are immutable here)."""
+    when_unmatched: WhenUnmatched = "Retain"
+    """What happens to a machine's MachineRaid when the machine leaves the selector: Retain keeps
+    it (released from the set: deleting the set no longer deletes it), Delete deletes it (the
+    array then goes per the template's deletionPolicy)."""
+    deletion_policy: DeletionPolicy = "Delete"
+    """Delete deletes the children with the set (each follows its own deletionPolicy); Retain
+    releases them and keeps them."""
+
+
+class MachineLine(StatusModel):
+    """A machine whose MachineRaid is not Ready, and why."""
+
+    system_id: str
+    hostname: str | None = None
+    machine_raid: str
+    reason: str
+    """The MachineRaid's Ready reason, e.g. MachineNotReady or NotEnoughDevices."""
+    message: str = ""
+    stalled: bool = False
+    """True when it needs a person (the MachineRaid is Stalled, or the set could not write it)."""
+
+
+class MachineRaidSetStatus(StatusBase):
+    matched: int | None = None
+    """Machines the selector matches (each has a MachineRaid)."""
+    ready: int | None = None
+    """Children that are Ready."""
+    stalled: int | None = None
+    """Children that need a person (Stalled=True)."""
+    waiting: int | None = None
+    """Children still working or waiting (a machine not Ready, an array being built)."""
+    not_ready: list[MachineLine] = Field(default_factory=list)
+    """One line per matched machine whose MachineRaid is not Ready."""

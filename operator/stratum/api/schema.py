@@ -14,6 +14,7 @@ from pydantic import BaseModel
 JsonSchema = dict[str, Any]
 
 _DROP = {"title", "$defs"}
+RULES = "x-kubernetes-validations"
 
 
 def structural_schema(model: type[BaseModel]) -> JsonSchema:
@@ -27,8 +28,11 @@ def _convert(node: JsonSchema, defs: dict[str, JsonSchema]) -> JsonSchema:
     if "$ref" in node:
         target = defs[node.pop("$ref").rsplit("/", 1)[-1]]
         resolved = _convert(target, defs)
-        # Keys beside the $ref (description, default, validations of the field) win.
+        # Keys beside the $ref (description, default) win; the field's validations add to the model's.
+        rules = resolved.get(RULES, []) + node.get(RULES, [])
         node = {**resolved, **{k: v for k, v in node.items() if k not in _DROP}}
+        if rules:
+            node[RULES] = rules
         return _convert_children(node, defs)
     if "anyOf" in node and not node.get("x-kubernetes-int-or-string"):
         options = [o for o in node.pop("anyOf") if o.get("type") != "null"]

@@ -41,6 +41,10 @@ class BackendError(Exception):
         self.detail: Mapping[str, object] = MappingProxyType(dict(detail or {}))
 
 
+class BackendNotConfigured(BackendError):
+    """The operator was given no settings for this backend (e.g. a MAAS-only install)."""
+
+
 class BackendUnavailable(BackendError):
     """The backend could not be reached or answered with a server fault: retry later."""
 

@@ -19,9 +19,11 @@ from stratum.clients.errors import (
     BackendUnavailable,
 )
 from stratum.clients.kube import KubeConnection
-from stratum.clients.recording import recorder_for
+from stratum.clients.recording import PlannedRequest, recorder_for
 
 Body = dict[str, Any]
+PatchBody = Body | list[Body]
+"""A merge patch, or the operations of a JSON patch."""
 
 
 class Objects(Protocol):
@@ -93,13 +95,32 @@ class KubeObjects:
 
     async def patch_status(self, api_version: str, plural: str, name: str, status: Body) -> None:
         if recorder_for("PATCH") is not None:
-            return  # plan mode (Observe, `stratum plan`) writes nothing, status included
+            return  # plan mode: a status write is no backend change, and nothing is written
         _checked(
             await self._call(
                 "PATCH",
                 f"{_collection(api_version, plural)}/{quote(name)}/status",
                 json={"status": status},
                 headers={"Content-Type": "application/merge-patch+json"},
+            )
+        )
+
+    async def get(self, api_version: str, plural: str, name: str) -> Body | None:
+        """The object, or None when there is no such object."""
+        response = await self._call("GET", f"{_collection(api_version, plural)}/{quote(name)}")
+        return None if response.status_code == 404 else _checked(response)
+
+    async def patch(
+        self, api_version: str, plural: str, name: str, body: PatchBody, *, json_patch: bool = False
+    ) -> None:
+        """A merge patch (a dict) or, with `json_patch`, a JSON patch (a list of operations)."""
+        content_type = "application/json-patch+json" if json_patch else "application/merge-patch+json"
+        _checked(
+            await self._call(
+                "PATCH",
+                f"{_collection(api_version, plural)}/{quote(name)}",
+                json=body,
+                headers={"Content-Type": content_type},
             )
         )
 
@@ -120,6 +141,10 @@ class KubeObjects:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
+        if (recorder := recorder_for(method)) is not None:
+            # Plan mode (stratum.clients.recording): the change is recorded and answered as done.
+            recorder.record(PlannedRequest(Backend.KUBERNETES.value, method, path, json))
+            return httpx.Response(201 if method == "POST" else 200, json={})
         try:
             return await self._http.request(method, path, json=json, params=params, headers=headers)
         except httpx.TransportError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stratum.handlers import linstor, linstor_backup, maas
+from stratum.handlers import linstor, linstor_backup, maas, maas_set
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.runtime import Clients
 from stratum.handlers.settings import OperatorSettings
@@ -10,11 +10,15 @@ from stratum.handlers.settings import OperatorSettings
 
 def open_clients(settings: OperatorSettings, metrics: Metrics) -> Clients:
     clients = Clients()
-    clients.add(linstor.CLIENT, linstor.open_client(settings, metrics.backend_request))
+    linstor_client = linstor.open_client(settings, metrics.backend_request)
+    if linstor_client is not None:
+        clients.add(linstor.CLIENT, linstor_client)
     maas_client = maas.open_client(settings, metrics.backend_request)
     if maas_client is not None:
         clients.add(maas.CLIENT, maas_client)
-    kube = linstor_backup.open_kube(settings)
+    kube = maas_set.open_kube(settings)
     if kube is not None:
+        # One client for the objects both kinds of set/schedule write (the keys share a name).
+        clients.add(maas_set.KUBE, kube)
         clients.add(linstor_backup.KUBE, kube)
     return clients

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
@@ -16,7 +17,7 @@ from stratum.api.linstor import (
     RollbackStatus,
     SnapshotSpec,
 )
-from stratum.clients.errors import Backend
+from stratum.clients.errors import Backend, BackendNotConfigured
 from stratum.clients.kube import KubeConnection
 from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
@@ -32,12 +33,19 @@ from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
 from stratum.reconcile.linstor.rollback import RecordIntent
 from stratum.reconcile.outcome import status_patch
 
+log = logging.getLogger(__name__)
+
 BACKEND = Backend.LINSTOR
 CLIENT = ClientKey("linstor", LinstorClient)
 STATUS_WRITER = ClientKey("kube-status", StatusWriter)
 
 
-def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient:
+def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient | None:
+    """None when LS_CONTROLLERS is not set: in a pod, the linstor CLI's default of localhost is
+    never the controller, so a MAAS-only install leaves LINSTOR unconfigured."""
+    if not settings.env.get("LS_CONTROLLERS", "").strip():
+        log.warning("%s", NOT_CONFIGURED)
+        return None
     config = replace(
         LinstorConfig.from_env(settings.env),
         timeout=settings.backend_timeout,
@@ -46,10 +54,13 @@ def open_client(settings: OperatorSettings, observer: RequestObserver) -> Linsto
     return LinstorClient(config, retry=settings.client_retry, observer=observer)
 
 
+NOT_CONFIGURED = "LINSTOR is not configured: set LS_CONTROLLERS"
+
+
 def _linstor(call: Call) -> LinstorClient:
     client = call.client(CLIENT)
     if client is None:
-        raise RuntimeError("the LINSTOR client was not opened")
+        raise BackendNotConfigured(Backend.LINSTOR, NOT_CONFIGURED)
     return client
 
 

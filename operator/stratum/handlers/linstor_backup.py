@@ -13,13 +13,13 @@ import kopf
 
 from stratum.api.crds import BACKUP, REMOTE, SNAPSHOT_SCHEDULE, Kind
 from stratum.api.linstor_backup import BackupSpec, BackupStatus, RemoteSpec, SnapshotScheduleSpec
-from stratum.clients.errors import Backend
+from stratum.clients.errors import Backend, BackendNotConfigured
 from stratum.clients.kube import KubeConnection
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.clients.linstor import LinstorClient
 from stratum.handlers import controls
 from stratum.handlers.conditions import is_ready
-from stratum.handlers.linstor import BACKEND, CLIENT
+from stratum.handlers.linstor import BACKEND, CLIENT, NOT_CONFIGURED
 from stratum.handlers.registration import Call, Index, PassFactory, register_kind, resource_of
 from stratum.handlers.runner import Pass, run_pass
 from stratum.handlers.runtime import ClientKey
@@ -48,7 +48,7 @@ def open_kube(settings: OperatorSettings) -> KubeObjects | None:
 def linstor_client(call: Call) -> LinstorClient:
     client = call.client(CLIENT)
     if client is None:
-        raise RuntimeError("the LINSTOR client was not opened")
+        raise BackendNotConfigured(Backend.LINSTOR, NOT_CONFIGURED)
     return client
 
 

@@ -47,7 +47,7 @@ def open_client(settings: OperatorSettings, observer: RequestObserver) -> MaasCl
     return MaasClient(config, retry=settings.client_retry, observer=observer)
 
 
-def _not_configured(env: Mapping[str, str]) -> Outcome:
+def not_configured(env: Mapping[str, str]) -> Outcome:
     try:
         MaasConfig.from_env(env)
         message = NOT_CONFIGURED
@@ -113,7 +113,7 @@ def _pass(
 ) -> Pass:
     async def run() -> Outcome:
         if client is None:
-            return _not_configured(env)
+            return not_configured(env)
         return await step(client, spec, inputs)
 
     return run

@@ -14,7 +14,7 @@ from typing import Any
 import kopf
 
 from stratum.clients.kube import EventClient, KubeConnection
-from stratum.handlers import linstor, linstor_backup, maas
+from stratum.handlers import linstor, linstor_backup, maas, maas_set
 from stratum.handlers.backends import open_clients
 from stratum.handlers.events import KubeEvents
 from stratum.handlers.login import register_login
@@ -38,6 +38,7 @@ def build_registry(
     linstor.register(settings, registry)
     linstor_backup.register(settings, registry)
     maas.register(settings, registry)
+    maas_set.register(settings, registry)
     return registry
 
 

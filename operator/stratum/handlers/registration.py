@@ -77,8 +77,12 @@ def register_kind(
     finalize: PassFactory,
     settings: OperatorSettings,
     registry: kopf.OperatorRegistry,
+    timer_interval: float | None = None,
 ) -> None:
+    """`timer_interval` replaces the drift interval for a kind whose pass must also notice
+    backend changes soon (a MachineRaidSet noticing a newly tagged machine)."""
     resource = resource_of(kind)
+    interval = settings.drift_interval if timer_interval is None else timer_interval
     prefix = kind.singular
 
     async def on_change(
@@ -161,8 +165,8 @@ def register_kind(
     kopf.timer(
         *resource,
         id=f"{prefix}_drift",
-        interval=settings.drift_interval,
-        initial_delay=settings.drift_interval,
+        interval=interval,
+        initial_delay=interval,
         idle=settings.drift_idle,
         registry=registry,
     )(on_timer)

@@ -58,6 +58,9 @@ class OperatorSettings:
     """The drift timer waits this long after the last change of an object."""
     schedule_tick: float = 1.0
     """How often each SnapshotSchedule checks whether a slot is due (a check costs no API call)."""
+    machine_poll_interval: float = 5.0
+    """How often each MachineRaidSet lists its machines in MAAS (one request per set), so a newly
+    tagged machine gets its MachineRaid within seconds."""
     workers: int = 20
     """Reconcile passes talking to the backends at once (`--workers`)."""
     delays: RetryDelays = field(default_factory=RetryDelays)

@@ -16,6 +16,7 @@ from stratum.clients.errors import (
     BackendConflict,
     BackendError,
     BackendForbidden,
+    BackendNotConfigured,
     BackendNotFound,
     BackendUnavailable,
 )
@@ -159,6 +160,23 @@ DEVICES_CHANGED = Reason(
     stalls=True,
 )
 NOT_ENOUGH_SPACE = Reason("NotEnoughSpace", "a disk has too little free space for a partition", stalls=True)
+NOT_ENOUGH_DEVICES = Reason(
+    "NotEnoughDevices",
+    "the machine has fewer free disks matching spec.deviceSelector than it asks for",
+    stalls=True,
+)
+# MachineRaidSet
+MACHINES_WAITING = Reason("MachinesWaiting", "some machines' MachineRaids are not Ready yet")
+MACHINES_STALLED = Reason(
+    "MachinesStalled", "every machine's MachineRaid that is not Ready needs a person", stalls=True
+)
+SELECTOR_UNKNOWN = Reason(
+    "SelectorUnknown", "MAAS has no tag, pool or zone of that name; no child was changed", stalls=True
+)
+DELETING_CHILDREN = Reason("DeletingChildren", "the set waits for its MachineRaids to be deleted first")
+CHILD_REFUSED = Reason(
+    "ChildRefused", "the API server refused a change to a MachineRaid the set owns", stalls=True
+)
 
 # ----------------------------------------------------------------------------- day-2 controls
 
@@ -193,6 +211,8 @@ LINSTOR_CODES: dict[int, Reason] = {
 def for_error(error: BackendError) -> Reason:
     """The reason a user reads for a failed backend call: by error kind, then by the backend's
     own detail (LINSTOR ret code, HTTP status)."""
+    if isinstance(error, BackendNotConfigured):
+        return NOT_CONFIGURED
     if isinstance(error, BackendUnavailable):
         return BACKEND_UNAVAILABLE
     if isinstance(error, BackendForbidden):

@@ -78,8 +78,8 @@ async def test_errors_are_kinds() -> None:
 async def test_plan_mode_writes_no_status() -> None:
     seen: list[httpx.Request] = []
     objects = client(httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200, json={})))
-    with recording(Recorder()):
+    with recording(Recorder()) as recorder:
         await objects.patch_status(API, "remotes", "r", {"linstorName": "r"})
-    assert seen == []
+    assert seen == [] and recorder.requests == []  # not sent, and no backend change either
     await objects.patch_status(API, "remotes", "r", {"linstorName": "r"})
     assert len(seen) == 1

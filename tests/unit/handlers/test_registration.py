@@ -30,16 +30,22 @@ CLOCK = "snapshotschedule_clock"
 
 
 def test_timers_take_their_interval_from_the_settings() -> None:
-    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0, schedule_tick=0.5))
+    registry = registered(
+        OperatorSettings(drift_interval=7.5, drift_idle=1.0, machine_poll_interval=3.0, schedule_tick=0.5)
+    )
     timers = [t for t in registry._spawning.get_all_handlers() if t.id != CLOCK]
     assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in DRIFTING)
-    assert {(t.interval, t.initial_delay, t.idle) for t in timers} == {(7.5, 7.5, 1.0)}
+    # A MachineRaidSet's timer is its machine poll (a newly tagged machine gets its child soon).
+    polled = f"{crds.MACHINE_RAID_SET.singular}_drift"
+    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id != polled} == {(7.5, 7.5, 1.0)}
+    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id == polled} == {(3.0, 3.0, 1.0)}
     (clock,) = [t for t in registry._spawning.get_all_handlers() if t.id == CLOCK]
     assert clock.interval == 0.5
     assert sorted(t.id for t in registered(OperatorSettings())._spawning.get_all_handlers()) == sorted(
         [t.id for t in timers] + [CLOCK]
     )
-    assert {t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()} == {60.0, 1.0}
+    defaults = {t.id: t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()}
+    assert defaults.pop(polled) == 5.0 and defaults.pop(CLOCK) == 1.0 and set(defaults.values()) == {60.0}
 
 
 def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finalizer() -> None:
@@ -48,8 +54,8 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
     for kind in DRIFTING:
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
-    # group, resource, snapshot, readyTag, remote, backup indexes
-    assert len(registry._indexing.get_all_handlers()) == 6
+    # group, resource, snapshot, remote, backup, readyTag and MachineRaidSet children indexes
+    assert len(registry._indexing.get_all_handlers()) == 7
     assert [h.id for h in registry._activities.get_all_handlers()] == [
         "login",
         "register_startup.<locals>.configure",

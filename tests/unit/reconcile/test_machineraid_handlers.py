@@ -46,7 +46,7 @@ async def test_unconfigured_maas_is_a_clear_condition(metrics: Metrics) -> None:
 
 def test_a_malformed_key_is_named_without_its_value() -> None:
     env = {"MAAS_API_URL": "http://maas:5240/MAAS/", "MAAS_API_KEY": "not-a-key-s3cr3t"}
-    outcome = handlers._not_configured(env)
+    outcome = handlers.not_configured(env)
     assert outcome.reason == "NotConfigured"
     assert outcome.message.startswith("MAAS is not configured: MAAS_API_KEY must have the form")
     assert "s3cr3t" not in outcome.message
@@ -72,7 +72,7 @@ def test_an_unreadable_ca_file_is_named() -> None:
         "MAAS_API_KEY": "a:b:c",
         "MAAS_CA_CERT": "/no/such/ca.pem",
     }
-    outcome = handlers._not_configured(env)
+    outcome = handlers.not_configured(env)
     assert outcome.reason == "NotConfigured" and "MAAS_CA_CERT /no/such/ca.pem" in outcome.message
 
 

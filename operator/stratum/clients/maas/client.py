@@ -170,9 +170,18 @@ class MaasClient:
     # ------------------------------------------------------------------------ machines
 
     async def list_machines(
-        self, *, hostname: str | None = None, system_ids: Sequence[str] = ()
+        self,
+        *,
+        hostname: str | None = None,
+        system_ids: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        pool: str | None = None,
+        zone: str | None = None,
     ) -> list[Machine]:
+        """GET machines/ with MAAS's own filters (api/machines.py, MachinesHandler.read through
+        maasserver/forms/filters.py): every tag must match; pool and zone by name."""
         query: list[Field] = ([("hostname", hostname)] if hostname else []) + _many("id", system_ids)
+        query += _many("tags", tags) + ([("pool", pool)] if pool else []) + ([("zone", zone)] if zone else [])
         return [Machine.model_validate(m) for m in await self.request("GET", "machines/", query=query)]
 
     async def get_machine(self, system_id: str) -> Machine | None:

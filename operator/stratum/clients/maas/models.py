@@ -60,6 +60,8 @@ class BlockDevice(Wire):
     partition_table_type: str | None = None
     partitions: list[Partition] = Field(default_factory=list)
     used_for: str = ""
+    tags: list[str] = Field(default_factory=list)
+    """Block-device tags: commissioning sets ssd or rotary (and e.g. 7200rpm); users add more."""
 
 
 class Member(Wire):

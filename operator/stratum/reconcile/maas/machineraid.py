@@ -17,6 +17,7 @@ from stratum.clients.maas import MaasClient
 from stratum.clients.maas.models import BlockDevice, Machine, Partition, Raid
 from stratum.reconcile import reasons
 from stratum.reconcile.maas.capacity import MIN_ARRAY_SIZE, expected_size
+from stratum.reconcile.maas.device_selector import choose
 from stratum.reconcile.maas.devices import Inventory, Problem, Resolution, Resolved, human_size, resolve
 from stratum.reconcile.maas.filesystem import FsStep, filesystem_status, plan_filesystem
 from stratum.reconcile.maas.identity import Pin
@@ -110,6 +111,10 @@ class _Pass:
     status: MachineRaidStatus = field(default_factory=MachineRaidStatus)
     actions: list[str] = field(default_factory=list)
     uuid_pending: bool = False
+    active_refs: list[str] = field(default_factory=list)
+    """spec.devices, or the refs deviceSelector chose (device_selector.py)."""
+    pins: dict[str, Pin] = field(default_factory=dict)
+    """The recorded pins plus those of disks deviceSelector chose in this pass."""
 
     @property
     def sid(self) -> str:
@@ -158,6 +163,7 @@ class _Pass:
                 f"{spec.level}; MAAS cannot change the level of a RAID: delete this object and "
                 "create one with the level you want",
             )
+        self._choose_devices(inventory, raid)
         # Devices first: a missing or changed device stops the pass before any partition is made.
         resolution = self._resolve(inventory, raid, [], [])
         if resolution.problem is not None:
@@ -224,6 +230,24 @@ class _Pass:
             f"spec.{'uuid' if by == 'uuid' else 'raidName'}"
         )
 
+    def _choose_devices(self, inventory: Inventory, raid: Raid | None) -> None:
+        self.pins = dict(self.inputs.pins)
+        selector = self.spec.device_selector
+        if selector is None:
+            self.active_refs = list(self.spec.devices)
+            return
+        members = {m.id for m in (raid.devices + raid.spare_devices) if m.kind == "device"} if raid else set()
+        boot = self.machine.boot_disk.id if self.machine.boot_disk else None
+        choice = choose(
+            inventory.devices, selector, boot_disk_id=boot, pins=self.inputs.pins, members=members
+        )
+        if choice.shortage is not None:
+            # A machine that is not Ready may still free its disks (released, re-commissioned).
+            self.require_ready("choosing disks by deviceSelector")
+            raise self.wait(reasons.NOT_ENOUGH_DEVICES, f"machine {self.where}: {choice.shortage}")
+        self.pins.update(choice.new_pins)
+        self.active_refs = choice.refs
+
     def _resolve(
         self,
         inventory: Inventory,
@@ -236,13 +260,13 @@ class _Pass:
         boot = self.machine.boot_disk.id if self.machine.boot_disk else None
         return resolve(
             inventory,
-            self.spec.devices,
+            self.active_refs,
             self.spec.spare_devices,
             members=members,
             boot_disk_id=boot,
             own_md=own_md,
             where=self.where,
-            pins=self.inputs.pins,
+            pins=self.pins,
             own_active=own_active,
             own_spare=own_spare,
         )
