@@ -195,19 +195,30 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     for rule in cluster + namespaced["events"] + namespaced["operator"]:
         assert "*" not in rule["verbs"] and "*" not in rule["resources"] and "*" not in rule["apiGroups"]
         assert not {"deletecollection", "escalate", "bind", "impersonate"} & set(rule["verbs"])
-        # The one delete: a MachineRaidSet deletes the MachineRaids it created.
-        assert "delete" not in rule["verbs"] or rule["resources"] == ["machineraids"]
-        assert "secrets" not in rule["resources"], "credentials come from mounted Secrets, never the API"
-    grants = {
-        (g, r): set(rule["verbs"]) for rule in cluster for g in rule["apiGroups"] for r in rule["resources"]
-    }
+        # The deletes: a MachineRaidSet's MachineRaids, a SnapshotSchedule's Snapshots and Backups.
+        assert "delete" not in rule["verbs"] or rule["resources"] in (
+            ["machineraids"],
+            ["snapshots", "backups"],
+        )
+    assert all("secrets" not in rule["resources"] for rule in cluster), (
+        "Secrets only in the operator's namespace"
+    )
+    grants: dict[tuple[str, str], set[str]] = {}
+    for rule in cluster:
+        for g in rule["apiGroups"]:
+            for r in rule["resources"]:
+                grants.setdefault((g, r), set()).update(rule["verbs"])
     for group, plural in [
         ("linstor.stratum.dev", "resourcegroups"),
         ("linstor.stratum.dev", "resources"),
         ("linstor.stratum.dev", "snapshots"),
+        ("linstor.stratum.dev", "snapshotschedules"),
+        ("linstor.stratum.dev", "remotes"),
+        ("linstor.stratum.dev", "backups"),
         ("maas.stratum.dev", "machineraidsets"),
     ]:
-        assert grants[(group, plural)] == {"get", "list", "watch", "patch"}
+        created = {"create", "delete"} if plural in ("snapshots", "backups") else set()
+        assert grants[(group, plural)] == {"get", "list", "watch", "patch"} | created
         assert grants[(group, f"{plural}/status")] == {"patch"}
     # MachineRaidSets create and delete their MachineRaids, and own them with blockOwnerDeletion.
     assert grants[("maas.stratum.dev", "machineraids")] == {
@@ -221,10 +232,11 @@ def test_rbac_is_least_privilege(kustomized: list[dict[str, Any]]) -> None:
     assert grants[("maas.stratum.dev", "machineraids/status")] == {"patch"}
     assert grants[("maas.stratum.dev", "machineraidsets/finalizers")] == {"update"}
     assert grants[("apiextensions.k8s.io", "customresourcedefinitions")] == {"list", "watch"}
-    assert len(grants) == 12
+    assert len(grants) == 18
+    # Events (of cluster-scoped objects) in default; one Secret read by name in the operator's namespace.
     assert namespaced == {
         "events": [{"apiGroups": [""], "resources": ["events"], "verbs": ["create"]}],
-        "operator": [],
+        "operator": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
     }
     sa = find(kustomized, "ServiceAccount")["metadata"]
     bindings = [d for d in kustomized if d["kind"] in ("ClusterRoleBinding", "RoleBinding")]

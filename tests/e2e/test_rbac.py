@@ -62,6 +62,16 @@ OBJECTS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        # Every 5 s a Snapshot object of rbac-res, keep 1: creates and deletes Snapshot objects.
+        "snapshotschedules.linstor.stratum.dev",
+        {
+            "apiVersion": LINSTOR,
+            "kind": "SnapshotSchedule",
+            "metadata": {"name": "rbac-sched"},
+            "spec": {"schedule": "@every 5s", "resources": ["rbac-res"], "keep": 1},
+        },
+    ),
+    (
         "machineraids.maas.stratum.dev",
         {
             "apiVersion": MAAS,
@@ -227,6 +237,21 @@ def test_operator_reconciles_every_kind_with_only_the_chart_rbac(
         # kopf's own annotation (a patch of the object) once the handlers succeeded.
         obj = admin.get(resource, manifest["metadata"]["name"])
         assert "stratum.dev/last-handled-configuration" in obj["metadata"]["annotations"]
+    # The schedule created Snapshot objects and, with keep 1, deleted the older ones.
+    first = wait_for(
+        "a scheduled snapshot",
+        lambda: admin.get("snapshotschedules.linstor.stratum.dev", "rbac-sched")["status"].get(
+            "lastSuccessfulTime"
+        ),
+        proc=sa_operator,
+    )
+
+    def second_run_pruned() -> bool | None:
+        status = admin.get("snapshotschedules.linstor.stratum.dev", "rbac-sched")["status"]
+        counts = [r["snapshots"] for r in status.get("resources", [])]
+        return (status.get("lastSuccessfulTime") != first and counts == [1]) or None
+
+    wait_for("a second run and retention", second_run_pruned, proc=sa_operator)
     raid = admin.condition("machineraids.maas.stratum.dev", "rbac-raid")
     assert raid is not None and raid["reason"] != "NotConfigured", raid
     # The set created its children (one per storage machine) with the service account's create right.
@@ -292,14 +317,19 @@ def can_i(kube: Kube, *args: str) -> bool:
 
 
 def test_the_role_grants_exactly_what_the_operator_uses(sa_kube: Kube) -> None:
-    for plural in ("resourcegroups", "resources", "snapshots"):
+    # A SnapshotSchedule creates Snapshot and Backup objects and deletes those past `keep`.
+    created = ("snapshots", "backups")
+    for plural in ("resourcegroups", "resources", "snapshots", "snapshotschedules", "remotes", "backups"):
         res = f"{plural}.linstor.stratum.dev"
         assert all(can_i(sa_kube, verb, res) for verb in ("get", "list", "watch", "patch"))
         assert can_i(sa_kube, "patch", res, "--subresource=status")
-        assert not any(
-            can_i(sa_kube, verb, res) for verb in ("create", "update", "delete", "deletecollection")
-        )
+        assert not any(can_i(sa_kube, verb, res) for verb in ("update", "deletecollection"))
+        assert all(can_i(sa_kube, verb, res) == (plural in created) for verb in ("create", "delete"))
         assert not can_i(sa_kube, "update", res, "--subresource=status")
+    # A Remote's credentials: one Secret read by name in the operator's namespace, nothing else.
+    assert can_i(sa_kube, "get", "secrets", "-n", NS)
+    assert not any(can_i(sa_kube, verb, "secrets", "-n", NS) for verb in ("list", "watch", "create"))
+    assert not can_i(sa_kube, "get", "secrets", "-n", "default")
     raids, sets = "machineraids.maas.stratum.dev", "machineraidsets.maas.stratum.dev"
     assert can_i(sa_kube, "patch", raids, "--subresource=status")
     # A MachineRaidSet creates, patches and deletes its MachineRaids; nothing else is created.

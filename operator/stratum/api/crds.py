@@ -1,4 +1,4 @@
-"""The four custom resources and the CRDs generated from their models."""
+"""The custom resources and the CRDs generated from their models."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from stratum.api import linstor, maas
+from stratum.api import linstor, linstor_backup, maas
 from stratum.api.common import StatusBase
 from stratum.api.schema import JsonSchema, structural_schema
 
@@ -53,6 +53,16 @@ def _name_default_rule(field_name: str, what: str) -> dict[str, Any]:
         "message": f"metadata.name is not a valid LINSTOR {what} name (2-48 letters, digits, '_' or "
         f"'-', starting with a letter or '_'): set spec.{field_name}",
         "fieldPath": f".spec.{field_name}",
+    }
+
+
+def _field_kept(parent: str, name: str) -> dict[str, Any]:
+    """A root transition rule: an optional field may not be added or removed after creation."""
+    shown = name.strip("_")
+    return {
+        "rule": f"has(oldSelf.{parent}.{name}) == has(self.{parent}.{name})",
+        "message": f"{parent}.{shown} cannot be added or removed after creation",
+        "fieldPath": f".{parent}.{shown}",
     }
 
 
@@ -185,7 +195,109 @@ MACHINE_RAID_SET = Kind(
     ),
 )
 
-KINDS: tuple[Kind, ...] = (RESOURCE_GROUP, RESOURCE, SNAPSHOT, MACHINE_RAID, MACHINE_RAID_SET)
+SNAPSHOT_SCHEDULE = Kind(
+    group=linstor.GROUP,
+    kind="SnapshotSchedule",
+    plural="snapshotschedules",
+    short_names=("lsched",),
+    spec=linstor_backup.SnapshotScheduleSpec,
+    status=linstor_backup.SnapshotScheduleStatus,
+    description="Snapshot objects of Resources taken on a schedule, with retention.",
+    columns=(
+        _READY,
+        _REASON,
+        ("Schedule", "string", ".spec.schedule"),
+        ("Keep", "integer", ".spec.keep"),
+        ("Suspend", "boolean", ".spec.suspend"),
+        ("Last", "date", ".status.lastScheduleTime"),
+        ("Next", "string", ".status.nextScheduleTime"),
+        _AGE,
+    ),
+    wide_columns=(("BackupTo", "string", ".spec.backupTo"),),
+    rules=(
+        {
+            "rule": "(has(self.spec.resources) && size(self.spec.resources) > 0) != has(self.spec.selector)",
+            "message": "set exactly one of spec.resources and spec.selector",
+            "fieldPath": ".spec.resources",
+        },
+        {
+            "rule": "size(self.metadata.name) <= 63",
+            "message": "metadata.name is at most 63 characters: it is the stratum.dev/schedule label "
+            "of the objects the schedule creates",
+        },
+    ),
+)
+
+REMOTE = Kind(
+    group=linstor.GROUP,
+    kind="Remote",
+    plural="remotes",
+    short_names=("lremote",),
+    spec=linstor_backup.RemoteSpec,
+    status=linstor_backup.RemoteStatus,
+    description="A LINSTOR S3 remote: where Backups are shipped; credentials come from a Secret.",
+    columns=(
+        _READY,
+        _REASON,
+        ("LINSTOR", "string", ".status.linstorName"),
+        ("Endpoint", "string", ".spec.s3.endpoint"),
+        ("Bucket", "string", ".spec.s3.bucket"),
+        _AGE,
+    ),
+    wide_columns=(("Region", "string", ".spec.s3.region"),),
+    rules=(_name_default_rule("linstorName", "remote"),),
+)
+
+BACKUP = Kind(
+    group=linstor.GROUP,
+    kind="Backup",
+    plural="backups",
+    short_names=("lbackup",),
+    spec=linstor_backup.BackupSpec,
+    status=linstor_backup.BackupStatus,
+    description="A LINSTOR backup: a snapshot shipped to a Remote, or one imported from it.",
+    columns=(
+        _READY,
+        _REASON,
+        ("Remote", "string", ".spec.remote"),
+        ("Resource", "string", ".status.resourceLinstorName"),
+        ("Phase", "string", ".status.phase"),
+        ("Size", "string", ".status.size"),
+        ("Completed", "date", ".status.completedAt"),
+        _AGE,
+    ),
+    wide_columns=(("ID", "string", ".status.id"),),
+    rules=(
+        {
+            "rule": "has(self.spec.resource) != has(self.spec.__import__)",
+            "message": "set exactly one of spec.resource (ship a backup) and spec.import (an existing one)",
+            "fieldPath": ".spec.resource",
+        },
+        *(_field_kept("spec", f) for f in ("resource", "snapshot", "__import__")),
+        {
+            "rule": "!has(self.spec.__import__) || !has(self.spec.snapshot)",
+            "message": "spec.snapshot cannot be combined with spec.import",
+            "fieldPath": ".spec.snapshot",
+        },
+        {
+            "rule": "!has(self.spec.__import__) || "
+            "has(self.spec.__import__.id) != has(self.spec.__import__.resource)",
+            "message": "spec.import needs exactly one of id and resource",
+            "fieldPath": ".spec.import",
+        },
+    ),
+)
+
+KINDS: tuple[Kind, ...] = (
+    RESOURCE_GROUP,
+    RESOURCE,
+    SNAPSHOT,
+    SNAPSHOT_SCHEDULE,
+    REMOTE,
+    BACKUP,
+    MACHINE_RAID,
+    MACHINE_RAID_SET,
+)
 
 
 def _immutable_once_set(field_name: str) -> dict[str, Any]:

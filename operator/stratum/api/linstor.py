@@ -147,8 +147,12 @@ class VolumeSpec(ApiModel):
 
 
 class RestoreSource(ApiModel):
-    snapshot: str = Field(min_length=1, max_length=253)
+    """Exactly one of snapshot and backup."""
+
+    snapshot: str | None = Field(default=None, min_length=1, max_length=253)
     """Name of a Snapshot object."""
+    backup: str | None = Field(default=None, min_length=1, max_length=253)
+    """Name of a Backup object (shipped from here, or imported from a Remote another cluster shares)."""
 
 
 class RollbackRequest(ApiModel):
@@ -216,9 +220,17 @@ class ResourceSpec(ManagedSpec):
     """Resource-definition properties the operator manages; other properties are left alone."""
     restore_from: RestoreSource | None = Field(
         default=None,
-        json_schema_extra={"x-kubernetes-validations": [immutable("restoreFrom")]},
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                immutable("restoreFrom"),
+                {
+                    "rule": "has(self.snapshot) != has(self.backup)",
+                    "message": "restoreFrom needs exactly one of snapshot and backup",
+                },
+            ]
+        },
     )
-    """Create the resource from a Snapshot object; immutable."""
+    """Create the resource from a Snapshot or a Backup object; immutable."""
     rollback: RollbackRequest | None = None
     deletion_policy: DeletionPolicy = "Delete"
     """Delete removes the LINSTOR resource with this object; Retain leaves it."""

@@ -75,6 +75,17 @@ def recording(recorder: Recorder) -> Iterator[Recorder]:
         _active.reset(token)
 
 
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """A request that only reads although its method is a change (LINSTOR's
+    `POST /v1/remotes/{remote}/backups/info`): sent even while planning."""
+    token = _active.set(None)
+    try:
+        yield
+    finally:
+        _active.reset(token)
+
+
 def recorder_for(method: str) -> Recorder | None:
     """The recorder when the current task plans and this request would change a backend."""
     recorder = _active.get()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stratum.handlers import linstor, maas, maas_set
+from stratum.handlers import linstor, linstor_backup, maas, maas_set
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.runtime import Clients
 from stratum.handlers.settings import OperatorSettings
@@ -18,5 +18,7 @@ def open_clients(settings: OperatorSettings, metrics: Metrics) -> Clients:
         clients.add(maas.CLIENT, maas_client)
     kube = maas_set.open_kube(settings)
     if kube is not None:
+        # One client for the objects both kinds of set/schedule write (the keys share a name).
         clients.add(maas_set.KUBE, kube)
+        clients.add(linstor_backup.KUBE, kube)
     return clients

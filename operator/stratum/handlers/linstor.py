@@ -28,6 +28,7 @@ from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
+from stratum.reconcile.linstor.backuprestore import BackupRef
 from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
 from stratum.reconcile.linstor.rollback import RecordIntent
 from stratum.reconcile.outcome import status_patch
@@ -148,7 +149,10 @@ def _resource_pass(call: Call) -> Pass:
         uid=call.uid,
         group=call.index("resourcegroup_index", spec.resource_group, GroupRef),
         restore_snapshot=call.index("snapshot_index", spec.restore_from.snapshot, SnapshotRef)
-        if spec.restore_from
+        if spec.restore_from and spec.restore_from.snapshot
+        else None,
+        restore_backup=call.index("backup_index", spec.restore_from.backup, BackupRef)
+        if spec.restore_from and spec.restore_from.backup
         else None,
         rollback_snapshot=call.index("snapshot_index", spec.rollback.snapshot, SnapshotRef)
         if spec.rollback

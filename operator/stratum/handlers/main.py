@@ -14,7 +14,7 @@ from typing import Any
 import kopf
 
 from stratum.clients.kube import EventClient, KubeConnection
-from stratum.handlers import linstor, maas, maas_set
+from stratum.handlers import linstor, linstor_backup, maas, maas_set
 from stratum.handlers.backends import open_clients
 from stratum.handlers.events import KubeEvents
 from stratum.handlers.login import register_login
@@ -36,6 +36,7 @@ def build_registry(
     register_login(registry, settings.service_account_dir)
     register_startup(settings, registry)
     linstor.register(settings, registry)
+    linstor_backup.register(settings, registry)
     maas.register(settings, registry)
     maas_set.register(settings, registry)
     return registry

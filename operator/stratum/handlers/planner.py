@@ -28,7 +28,7 @@ from stratum.api.crds import VERSION, Kind
 from stratum.clients.errors import BackendError
 from stratum.clients.kube import KubeConnection
 from stratum.clients.observe import ignore_request
-from stratum.handlers import controls, linstor, maas, maas_set
+from stratum.handlers import controls, linstor, linstor_backup, maas, maas_set
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import Call, PassFactory
 from stratum.handlers.runtime import Clients, Runtime
@@ -38,7 +38,7 @@ from stratum.reconcile import reasons
 EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 PASSES: dict[tuple[str, str], tuple[Kind, PassFactory]] = {
     (kind.group, kind.kind): (kind, reconcile)
-    for kind, reconcile, _ in (*linstor.KINDS, *maas.KINDS, *maas_set.KINDS)
+    for kind, reconcile, _ in (*linstor.KINDS, *linstor_backup.PLANNED, *maas.KINDS, *maas_set.KINDS)
 }
 
 
@@ -150,7 +150,7 @@ def merge_live(target: Target, live: Mapping[str, Any] | None) -> None:
     target.body["status"] = dict(live.get("status") or {})
 
 
-INDEXES = (*linstor.INDEXES, *maas.INDEXES, *maas_set.INDEXES)
+INDEXES = (*linstor.INDEXES, *linstor_backup.INDEXES, *maas.INDEXES, *maas_set.INDEXES)
 
 
 def build_indexes(bodies: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, list[Any]]]:
@@ -186,9 +186,11 @@ def open_clients(settings: OperatorSettings) -> Clients:
     maas_client = maas.open_client(settings, ignore_request)
     if maas_client is not None:
         clients.add(maas.CLIENT, maas_client)
-    kube = maas_set.open_kube(settings)  # a MachineRaidSet's plan records its children's changes
+    # A MachineRaidSet's plan records its children's changes; a Remote's pass reads its Secret.
+    kube = maas_set.open_kube(settings)
     if kube is not None:
         clients.add(maas_set.KUBE, kube)
+        clients.add(linstor_backup.KUBE, kube)
     return clients
 
 

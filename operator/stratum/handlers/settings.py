@@ -64,6 +64,8 @@ class OperatorSettings:
     """A change-driven pass that waits for another object (its ResourceGroup, Resource or
     Snapshot) runs again as soon as that object changes within this many seconds, before it
     reports the wait and leaves the retry to kopf."""
+    schedule_tick: float = 1.0
+    """How often each SnapshotSchedule checks whether a slot is due (a check costs no API call)."""
     machine_poll_interval: float = 5.0
     """How often each MachineRaidSet lists its machines in MAAS (one request per set), so a newly
     tagged machine gets its MachineRaid within seconds."""

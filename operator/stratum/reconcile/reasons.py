@@ -230,3 +230,29 @@ def for_error(error: BackendError) -> Reason:
             return MACHINE_NOT_READY  # 409 is MAAS's NodeStateViolation
         return MAAS_INVALID if error.status == 400 else MAAS_REJECTED
     return BACKEND_ERROR
+
+
+# ----------------------------------------------------------------------------- schedules, remotes, backups
+INVALID_SCHEDULE = Reason("InvalidSchedule", "spec.schedule cannot be understood", stalls=True)
+SECRET_MISSING = Reason(
+    "SecretMissing", "the credentials Secret (or its accessKey/secretKey) is not there", stalls=True
+)
+REMOTE_REFUSED = Reason(
+    "RemoteRefused",
+    "LINSTOR refused the remote: bucket unreachable with these settings and keys",
+    stalls=True,
+)
+WAITING_FOR_REMOTE = Reason("WaitingForRemote", "the Remote is not Ready yet")
+SHIPPING = Reason("Shipping", "LINSTOR is shipping the backup to the remote")
+BACKUP_FAILED = Reason(
+    "BackupFailed", "LINSTOR failed to ship the backup; delete this object to retry", stalls=True
+)
+BACKUP_NOT_FOUND = Reason("BackupNotFound", "the remote has no such backup", stalls=True)
+WAITING_FOR_BACKUP = Reason("WaitingForBackup", "the Backup is not Ready yet")
+RESTORING = Reason("Restoring", "LINSTOR is downloading the backup into the resource")
+HAS_BACKUPS = Reason(
+    "HasBackups", "Backup objects still need the remote to be deleted; deletion continues once they go"
+)
+HAS_DEPENDENT_BACKUPS = Reason(
+    "HasDependentBackups", "incremental backups build on this one; deletion continues once they go"
+)

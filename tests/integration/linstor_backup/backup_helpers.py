@@ -1,21 +1,17 @@
-"""Helpers for the backup tests: the real S3 server (hack/s3server), a boto3 client, a JSON client."""
+"""Helpers for the backup tests: a JSON client of the simulator, seeds and waits (the S3 server and
+its boto3 client are tests/support/s3.py)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
-from botocore.config import Config
 
-ROOT = Path(__file__).resolve().parents[3]
-HACK = ROOT / "hack" / "s3server"
+from support.s3 import S3Server
+
 GIB = 1024 * 1024  # KiB
 MASK_CODE = 0x7FFF
 MASK_SEVERITY = 0xC000000000000000
@@ -42,41 +38,6 @@ def seed(*nodes: str, pool: str = "thin", passphrase: bool = True) -> dict[str, 
     if passphrase:
         out["masterPassphrase"] = PASSPHRASE
     return out
-
-
-@dataclass
-class S3Server:
-    """A MinIO started by hack/s3server (built on first use)."""
-
-    dir: Path
-    endpoint: str
-    region: str
-    access_key: str
-    secret_key: str
-
-    @classmethod
-    def start(cls, directory: Path) -> S3Server:
-        subprocess.run([str(HACK), "start", "--dir", str(directory)], check=True, timeout=1800)
-        info = json.loads((directory / "s3.json").read_text())
-        return cls(directory, info["endpoint"], info["region"], info["accessKey"], info["secretKey"])
-
-    def stop(self) -> None:
-        subprocess.run([str(HACK), "stop", "--dir", str(self.dir)], check=False, timeout=120)
-
-    def client(self) -> Any:
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            region_name=self.region,
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-            config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
-        )
-
-
-def bucket_keys(s3: Any, bucket: str) -> list[str]:
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-    return sorted(obj["Key"] for page in pages for obj in page.get("Contents", []))
 
 
 def code(entry: dict[str, Any]) -> int:

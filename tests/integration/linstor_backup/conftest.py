@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backup_helpers import Api, S3Server, bucket_keys, seed
+from backup_helpers import Api, seed
 
 from stratum.sim.linstor import LinstorSim
+from support.s3 import S3Server, bucket_keys
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,6 @@ from typing import Any
 from backup_helpers import (
     GIB,
     Api,
-    S3Server,
-    bucket_keys,
     errors,
     next_second,
     seed,
@@ -24,6 +22,8 @@ from backup_helpers import (
     wait_for,
     wait_shipped,
 )
+
+from support.s3 import S3Server, bucket_keys
 
 BACKUP_ID = re.compile(r"^back_\d{8}_\d{6}$")
 FAIL_NOT_FOUND_RSC_DFN = 301

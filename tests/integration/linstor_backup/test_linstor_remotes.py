@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backup_helpers import Api, S3Server, code, errors, seed, warnings
+from backup_helpers import Api, code, errors, seed, warnings
+
+from support.s3 import S3Server
 
 MASK_MOD = 0x02000000
 MASK_REMOTE = 0x040000

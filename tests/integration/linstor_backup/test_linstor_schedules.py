@@ -3,7 +3,9 @@ CtrlScheduledBackupsApiCallHandler.java)."""
 
 from __future__ import annotations
 
-from backup_helpers import GIB, Api, S3Server, code, errors, warnings
+from backup_helpers import GIB, Api, code, errors, warnings
+
+from support.s3 import S3Server
 
 FAIL_NOT_FOUND_SCHEDULE = 323
 FAIL_EXISTS_SCHEDULE = 528

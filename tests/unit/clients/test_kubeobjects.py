@@ -12,6 +12,7 @@ import pytest
 from stratum.clients.errors import BackendForbidden, BackendUnavailable
 from stratum.clients.kube import KubeConnection
 from stratum.clients.kubeobjects import KubeObjects
+from stratum.clients.recording import Recorder, recording
 
 API = "linstor.stratum.dev/v1alpha1"
 
@@ -72,3 +73,13 @@ async def test_errors_are_kinds() -> None:
     objects = client(httpx.MockTransport(down))
     with pytest.raises(BackendUnavailable):
         await objects.list(API, "resources")
+
+
+async def test_plan_mode_writes_no_status() -> None:
+    seen: list[httpx.Request] = []
+    objects = client(httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200, json={})))
+    with recording(Recorder()) as recorder:
+        await objects.patch_status(API, "remotes", "r", {"linstorName": "r"})
+    assert seen == [] and recorder.requests == []  # not sent, and no backend change either
+    await objects.patch_status(API, "remotes", "r", {"linstorName": "r"})
+    assert len(seen) == 1

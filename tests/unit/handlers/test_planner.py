@@ -67,3 +67,17 @@ def test_references_resolve_through_the_operator_index_and_files_win() -> None:
     assert build_indexes([live])["resourcegroup_index"]["g"] == [
         GroupRef(linstor_name="live-name", ready=True, place_count=3)
     ]
+
+
+def test_schedule_remote_and_backup_examples_plan_without_a_backend_call() -> None:
+    """No KUBECONFIG: the Remote cannot read its Secret, the Backup waits for the Remote, a
+    SnapshotSchedule changes no backend itself; none of them reaches LINSTOR (which is unreachable)."""
+    examples = Path(__file__).resolve().parents[3] / "examples"
+    files = [str(examples / n) for n in ("50-remote.yaml", "51-snapshotschedule.yaml", "52-backup.yaml")]
+    out, err = io.StringIO(), io.StringIO()
+    env = {"LS_CONTROLLERS": "linstor://127.0.0.1:9"}
+    assert run_plan(files, env, out, err, io.StringIO()) == 0, err.getvalue()
+    text = out.getvalue()
+    assert "Remote/offsite (linstor.stratum.dev):\n  no changes now; waits: SecretMissing" in text
+    assert "SnapshotSchedule/db-data-frequent (linstor.stratum.dev):\n  no changes" in text
+    assert "Backup/db-data-backup1 (linstor.stratum.dev):\n  no changes now; waits: WaitingForRemote" in text

@@ -5,6 +5,7 @@ set of handlers."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -26,29 +27,38 @@ def registered(settings: OperatorSettings) -> kopf.OperatorRegistry:
     return build_registry(settings, kopf.OperatorRegistry())
 
 
+# The schedule has no backend object to drift: its clock timer runs a pass when a slot is due.
+DRIFTING = [k for k in crds.KINDS if k is not crds.SNAPSHOT_SCHEDULE]
+CLOCK = "snapshotschedule_clock"
+
+
 def test_timers_take_their_interval_from_the_settings() -> None:
-    registry = registered(OperatorSettings(drift_interval=7.5, drift_idle=1.0, machine_poll_interval=3.0))
-    timers = list(registry._spawning.get_all_handlers())
-    assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in crds.KINDS)
+    registry = registered(
+        OperatorSettings(drift_interval=7.5, drift_idle=1.0, machine_poll_interval=3.0, schedule_tick=0.5)
+    )
+    timers = [t for t in registry._spawning.get_all_handlers() if t.id != CLOCK]
+    assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in DRIFTING)
     # A MachineRaidSet's timer is its machine poll (a newly tagged machine gets its child soon).
     polled = f"{crds.MACHINE_RAID_SET.singular}_drift"
     assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id != polled} == {(7.5, 7.5, 1.0)}
     assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id == polled} == {(3.0, 3.0, 1.0)}
+    (clock,) = [t for t in registry._spawning.get_all_handlers() if t.id == CLOCK]
+    assert clock.interval == 0.5
     assert sorted(t.id for t in registered(OperatorSettings())._spawning.get_all_handlers()) == sorted(
-        t.id for t in timers
+        [t.id for t in timers] + [CLOCK]
     )
     defaults = {t.id: t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()}
-    assert defaults.pop(polled) == 5.0 and set(defaults.values()) == {60.0}
+    assert defaults.pop(polled) == 5.0 and defaults.pop(CLOCK) == 1.0 and set(defaults.values()) == {60.0}
 
 
 def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finalizer() -> None:
     registry = registered(OperatorSettings())
     ids = [h.id for h in registry._changing.get_all_handlers()]
-    for kind in crds.KINDS:
+    for kind in DRIFTING:
         assert ids.count(f"reconcile_{kind.singular}") == 3  # resume, create, update
         assert ids.count(f"delete_{kind.singular}") == 1
-    # group, resource, snapshot, readyTag and MachineRaidSet children indexes
-    assert len(registry._indexing.get_all_handlers()) == 5
+    # group, resource, snapshot, remote, backup, readyTag and MachineRaidSet children indexes
+    assert len(registry._indexing.get_all_handlers()) == 7
     assert [h.id for h in registry._activities.get_all_handlers()] == [
         "login",
         "register_startup.<locals>.configure",
@@ -115,9 +125,13 @@ def test_the_first_pass_adds_the_finalizer_and_kopf_requires_it_only_once_it_is_
     # kopf adds/removes its finalizer for handlers that require one: the delete handler and the
     # drift timer require it exactly while the object has it, so kopf never patches it itself.
     registry = registered(OperatorSettings())
-    deletes = [h for h in registry._changing.get_all_handlers() if h.id.startswith("delete_")]
-    timers = list(registry._spawning.get_all_handlers())
-    assert deletes and timers
+
+    def ours(handlers: Any) -> list[Any]:  # registered by register_kind (a kind's own extras aside)
+        return [h for h in handlers if h.fn.__qualname__.startswith("register_kind.")]
+
+    deletes = [h for h in ours(registry._changing.get_all_handlers()) if h.id.startswith("delete_")]
+    timers = ours(registry._spawning.get_all_handlers())
+    assert len(deletes) == len(timers) >= 4
     assert all(h.requires_finalizer and h.when is has_finalizer for h in [*deletes, *timers])
     assert has_finalizer(body=kopf.Body({"metadata": {"finalizers": [FINALIZER]}}))
     assert not has_finalizer(body=kopf.Body({"metadata": {}}))
@@ -169,3 +183,19 @@ async def test_a_pass_waiting_for_another_object_runs_again_as_soon_as_its_index
     assert ready["reason"] != "WaitingForResource"
     assert patch["metadata"]["finalizers"] == [FINALIZER]
     await rt.clients.close()
+
+
+def test_the_schedule_clock_does_not_log_every_tick() -> None:
+    from stratum.handlers.linstor_backup import QUIET_CLOCK
+
+    registered(OperatorSettings())
+    registered(OperatorSettings())
+    logger = logging.getLogger("kopf.objects")
+    assert logger.filters.count(QUIET_CLOCK) == 1
+
+    def record(level: int, message: str) -> logging.LogRecord:
+        return logging.LogRecord("kopf.objects", level, __file__, 1, message, None, None)
+
+    assert not QUIET_CLOCK.filter(record(logging.INFO, f"Timer '{CLOCK}' succeeded."))
+    assert QUIET_CLOCK.filter(record(logging.ERROR, f"Timer '{CLOCK}' failed with an exception."))
+    assert QUIET_CLOCK.filter(record(logging.INFO, "Timer 'resource_drift' succeeded."))

@@ -17,7 +17,7 @@ from stratum.clients.linstor import LinstorClient, LinstorError
 from stratum.clients.linstor import apicallrc as rc
 from stratum.clients.linstor.models import Resource, ResourceDefinition
 from stratum.reconcile import reasons
-from stratum.reconcile.linstor import rollback
+from stratum.reconcile.linstor import backuprestore, rollback
 from stratum.reconcile.linstor.ownership import (
     MANAGED_PROP,
     OWNER_PROP,
@@ -205,6 +205,7 @@ class ResourceInputs:
     restore_snapshot: SnapshotRef | None = None
     rollback_snapshot: SnapshotRef | None = None
     last_rollback: RollbackStatus | None = None
+    restore_backup: backuprestore.BackupRef | None = None
     rollback_sent: RollbackSent | None = None
     record_rollback: RecordIntent | None = None
     """Stores status.rollbackSent durably before the rollback is sent (None: nowhere to store
@@ -242,6 +243,13 @@ async def _create(
             ResourceStatus(linstor_name=rsc),
         )
     props = {**desired_props(spec), **marker_props(inp.uid, desired_props(spec))}
+    if spec.restore_from is not None and spec.restore_from.backup is not None:
+        waiting = backuprestore.not_ready(spec, inp.restore_backup)
+        if waiting is not None:
+            return waiting
+        props[restore_marker(inp.uid)] = spec.restore_from.backup
+        run.answered(await client.create_resource_definition(rsc, group=group.linstor_name, props=props))
+        return None
     if spec.restore_from is not None:
         snap = inp.restore_snapshot
         if snap is None or not snap.ready or not snap.resource_linstor_name:
@@ -326,7 +334,23 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
 
     resources = await client.list_resources([rsc])
     if spec.restore_from is not None and restore_pending(rd, inp.uid):
-        waiting = await _restore(client, spec, inp, rd=rd, resources=resources, run=run)
+        if spec.restore_from.backup is not None:
+            waiting = await backuprestore.restore(
+                client,
+                spec,
+                inp.restore_backup,
+                rd=rd,
+                resources=resources,
+                group=inp.group.linstor_name if inp.group else "",
+                finished=backuprestore.Finished(
+                    override={OWNER_PROP: inp.uid},
+                    restored_prop=RESTORED_PROP,
+                    delete=[restore_marker(inp.uid)],
+                ),
+                actions=run.actions,
+            )
+        else:
+            waiting = await _restore(client, spec, inp, rd=rd, resources=resources, run=run)
         if waiting is not None:
             return waiting
         rd = await client.get_resource_definition(rsc) or rd
