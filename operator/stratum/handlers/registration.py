@@ -2,11 +2,10 @@
 backoff by kopf) and on the drift timer (recorded only), plus a finalizer-backed delete.
 Registrations happen when `stratum run` has built its settings, never at import.
 
-The finalizer is added by the first pass, in the same patch as kopf's own annotation, instead
-of a patch of its own before any handler runs (kopf's way): one API-server write less per
-object. kopf adds or removes a finalizer only for handlers that require one; ours require it
-(`when=`) exactly while the object carries it, so kopf leaves it to the first pass, and removes
-it after a successful delete handler as before."""
+kopf adds the finalizer in a patch of its own before the first handler runs. That costs one
+API-server write per object, and it is what makes deletion safe: the finalizer is on the object
+before any backend object exists, so a delete that arrives during the first pass (or while the
+operator is down right after it) still reaches the delete handler and leaves no orphan."""
 
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ from stratum.handlers.conditions import get_condition
 from stratum.handlers.logs import object_context
 from stratum.handlers.runner import CONDITIONS, Pass, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
-from stratum.handlers.settings import FINALIZER, OperatorSettings
+from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
 from stratum.reconcile.outcome import Outcome, Wait
 
@@ -102,17 +101,6 @@ def register_index(kind: Kind, index_id: str, index: Index, registry: kopf.Opera
     kopf.index(*resource_of(kind), id=index_id, registry=registry)(run)
 
 
-def has_finalizer(body: kopf.Body, **_: Any) -> bool:
-    return FINALIZER in (body.metadata.get("finalizers") or [])
-
-
-def add_finalizer(body: kopf.Body, patch: kopf.Patch) -> None:
-    """Our finalizer in this pass's patch (merged with the ones the object has)."""
-    finalizers = list(body.metadata.get("finalizers") or [])
-    if FINALIZER not in finalizers and not body.metadata.get("deletionTimestamp"):
-        patch.metadata["finalizers"] = [*finalizers, FINALIZER]
-
-
 def waiting_for_objects(call: Call, reconcile: PassFactory) -> Callable[[Outcome], Awaitable[Pass | None]]:
     """For a change-driven pass: when it waits for another object, watch what it read of the
     other objects for up to `dependency_wait` seconds in all, and give the pass to run again
@@ -165,7 +153,6 @@ def register_kind(
         **kwargs: Any,
     ) -> None:
         call = Call(body, spec, status, memo, kwargs)
-        add_finalizer(body, patch)
         if controls.is_paused(body):
             controls.write_paused(patch, status, body.metadata.get("generation"), deleting=False)
             return
@@ -256,10 +243,9 @@ def register_kind(
         interval=interval,
         initial_delay=interval,
         idle=settings.drift_idle,
-        when=has_finalizer,
         registry=registry,
     )(on_timer)
-    kopf.on.delete(*resource, id=f"delete_{prefix}", when=has_finalizer, registry=registry)(on_delete)
+    kopf.on.delete(*resource, id=f"delete_{prefix}", registry=registry)(on_delete)
 
 
 def _pass(kind: Kind, call: Call, reconcile: PassFactory) -> Pass:
