@@ -23,7 +23,12 @@ from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
 from stratum.handlers.conditions import converged_generation, get_condition, is_ready
-from stratum.handlers.registration import Call, Index, PassFactory, register_index, register_kind
+from stratum.handlers.registration import (
+    Call,
+    Index,
+    PassFactory,
+    register_all,
+)
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
@@ -209,14 +214,4 @@ KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
 
 
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    for indexed, index_id, index in INDEXES:
-        register_index(indexed, index_id, index, registry)
-    for kind, reconcile, finalize in KINDS:
-        register_kind(
-            kind,
-            backend=BACKEND,
-            reconcile=reconcile,
-            finalize=finalize,
-            settings=settings,
-            registry=registry,
-        )
+    register_all(INDEXES, KINDS, backend=BACKEND, settings=settings, registry=registry)

@@ -20,7 +20,13 @@ from stratum.clients.linstor import LinstorClient
 from stratum.handlers import controls
 from stratum.handlers.conditions import is_ready
 from stratum.handlers.linstor import BACKEND, CLIENT, NOT_CONFIGURED
-from stratum.handlers.registration import Call, Index, PassFactory, register_index, register_kind, resource_of
+from stratum.handlers.registration import (
+    Call,
+    Index,
+    PassFactory,
+    register_all,
+    resource_of,
+)
 from stratum.handlers.runner import Pass, run_pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
@@ -276,17 +282,7 @@ PLANNED: tuple[tuple[Kind, PassFactory, PassFactory], ...] = (
 
 
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    for indexed, index_id, index in INDEXES:
-        register_index(indexed, index_id, index, registry)
-    for kind, reconcile, finalize in KINDS:
-        register_kind(
-            kind,
-            backend=BACKEND,
-            reconcile=reconcile,
-            finalize=finalize,
-            settings=settings,
-            registry=registry,
-        )
+    register_all(INDEXES, KINDS, backend=BACKEND, settings=settings, registry=registry)
     kopf.timer(
         *resource_of(SNAPSHOT_SCHEDULE),
         id=CLOCK,

@@ -18,7 +18,12 @@ from stratum.clients.kube import KubeConnection
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers.conditions import get_condition, is_ready
 from stratum.handlers.maas import CLIENT, not_configured
-from stratum.handlers.registration import Call, Index, PassFactory, register_index, register_kind
+from stratum.handlers.registration import (
+    Call,
+    Index,
+    PassFactory,
+    register_all,
+)
 from stratum.handlers.runner import Pass
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
@@ -109,15 +114,11 @@ KINDS: tuple[tuple[Kind, PassFactory, PassFactory], ...] = ((MACHINE_RAID_SET, _
 
 
 def register(settings: OperatorSettings, registry: kopf.OperatorRegistry) -> None:
-    for indexed, index_id, index in INDEXES:
-        register_index(indexed, index_id, index, registry)
-    for kind, reconcile, finalize in KINDS:
-        register_kind(
-            kind,
-            backend=Backend.MAAS,
-            reconcile=reconcile,
-            finalize=finalize,
-            settings=settings,
-            registry=registry,
-            timer_interval=settings.machine_poll_interval,
-        )
+    register_all(
+        INDEXES,
+        KINDS,
+        backend=Backend.MAAS,
+        settings=settings,
+        registry=registry,
+        timer_interval=settings.machine_poll_interval,
+    )

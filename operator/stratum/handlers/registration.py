@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -124,6 +124,30 @@ def waiting_for_objects(call: Call, reconcile: PassFactory) -> Callable[[Outcome
 
 def resource_of(kind: Kind) -> tuple[str, str, str]:
     return kind.group, VERSION, kind.plural
+
+
+def register_all(
+    indexes: Sequence[tuple[Kind, str, Index]],
+    kinds: Sequence[tuple[Kind, PassFactory, PassFactory]],
+    *,
+    backend: str,
+    settings: OperatorSettings,
+    registry: kopf.OperatorRegistry,
+    timer_interval: float | None = None,
+) -> None:
+    """A handler module's indexes and kinds, each kind with its reconcile and finalize pass."""
+    for indexed, index_id, index in indexes:
+        register_index(indexed, index_id, index, registry)
+    for kind, reconcile, finalize in kinds:
+        register_kind(
+            kind,
+            backend=backend,
+            reconcile=reconcile,
+            finalize=finalize,
+            settings=settings,
+            registry=registry,
+            timer_interval=timer_interval,
+        )
 
 
 def register_kind(
