@@ -81,7 +81,10 @@ def apply_and_wait(
     keys = expected_keys(objects)
     readiness = Readiness(started=time.time())
     create_all(stack, objects, label, readiness.started)
-    stack.ensure_reconciling()
+    # kopf runs no handler before its indexes hold every object, so the first handler line comes
+    # later the more objects there are (about 2 ms of listing and indexing each on 2 cores):
+    # a fixed 30 s took a busy xl start for a hang.
+    stack.ensure_reconciling(timeout=30 + 0.02 * len(objects))
 
     def poll(progress: Progress) -> None:
         usage.sample(stack.operator_pid)
