@@ -150,6 +150,19 @@ class KubeConnection:
             return TokenFileAuth(Path(self.token_file))
         return _StaticBearer(self.token) if self.token else None
 
+    def http_client(
+        self, *, timeout: float = 10.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> httpx.AsyncClient:
+        """The one way to talk to the API server outside kopf: TLS from the kubeconfig or the pod,
+        and a bearer token read again as the kubelet rotates it (`auth`)."""
+        return httpx.AsyncClient(
+            base_url=self.server,
+            auth=self.auth(),
+            verify=self.ssl_context(),
+            timeout=timeout,
+            transport=transport,
+        )
+
     def ssl_context(self) -> ssl.SSLContext | bool:
         if self.insecure:
             return False
@@ -188,9 +201,7 @@ class LeaseClient:
     """GET / POST / PUT of one namespace's Leases; optimistic concurrency via resourceVersion."""
 
     def __init__(self, connection: KubeConnection, namespace: str) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=connection.server, auth=connection.auth(), verify=connection.ssl_context(), timeout=10
-        )
+        self._http = connection.http_client()
         self._path = f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
 
     async def close(self) -> None:
@@ -223,9 +234,7 @@ class EventClient:
     """POST of core/v1 Events, into the namespace each Event names."""
 
     def __init__(self, connection: KubeConnection) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=connection.server, auth=connection.auth(), verify=connection.ssl_context(), timeout=10
-        )
+        self._http = connection.http_client()
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -16,10 +16,7 @@ class StatusWriter:
     """JSON merge patches of custom objects' status subresource."""
 
     def __init__(self, connection: KubeConnection) -> None:
-        headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
-        self._http = httpx.AsyncClient(
-            base_url=connection.server, headers=headers, verify=connection.ssl_context(), timeout=10
-        )
+        self._http = connection.http_client()
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -61,14 +61,7 @@ class KubeObjects:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        # connection.auth() reads a rotated service-account token again, as kopf's login does.
-        self._http = httpx.AsyncClient(
-            base_url=connection.server,
-            auth=connection.auth(),
-            verify=connection.ssl_context(),
-            timeout=timeout,
-            transport=transport,
-        )
+        self._http = connection.http_client(timeout=timeout, transport=transport)
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -120,10 +120,7 @@ class Cluster:
     """The live Stratum objects, read (never written) with the kubeconfig's credentials."""
 
     def __init__(self, connection: KubeConnection) -> None:
-        headers = {"Authorization": f"Bearer {connection.token}"} if connection.token else {}
-        self._http = httpx.AsyncClient(
-            base_url=connection.server, headers=headers, verify=connection.ssl_context(), timeout=10
-        )
+        self._http = connection.http_client()
 
     async def close(self) -> None:
         await self._http.aclose()

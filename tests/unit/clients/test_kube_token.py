@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 
 from stratum.clients.kube import EventClient, KubeConnection, LeaseClient, TokenFileAuth
+from stratum.clients.kube_status import StatusWriter
+from stratum.handlers.planner import Cluster
 
 
 def serve(valid: set[str], seen: list[str]) -> httpx.MockTransport:
@@ -59,3 +61,16 @@ def test_in_cluster_connections_read_the_token_file(tmp_path: Path) -> None:
     for client in (LeaseClient(connection, "ns"), EventClient(connection)):
         assert isinstance(client._http.auth, TokenFileAuth)
     assert KubeConnection(server="https://x").auth() is None
+
+
+async def test_every_api_server_client_sends_the_pods_token_file(tmp_path: Path) -> None:
+    """In a pod there is no static token, only the projected file: the status writer (rollback
+    intent) and the plan's reader must send it, as the Lease, Event and object clients do."""
+    token = tmp_path / "token"
+    token.write_text("pod-token\n")
+    connection = KubeConnection(server="https://kube.invalid", token_file=str(token))
+    for client in (StatusWriter(connection), Cluster(connection)):
+        request = client._http.build_request("GET", "/api")
+        flow = client._http.auth.sync_auth_flow(request)
+        assert next(flow).headers["Authorization"] == "Bearer pod-token"
+        await client.close()
