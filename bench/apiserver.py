@@ -37,10 +37,10 @@ RESOURCE_GROUP = Kind("ResourceGroup", "linstor.stratum.dev", "resourcegroups")
 RESOURCE = Kind("Resource", "linstor.stratum.dev", "resources")
 MACHINE_RAID = Kind("MachineRaid", "maas.stratum.dev", "machineraids")
 KINDS = (RESOURCE_GROUP, RESOURCE, MACHINE_RAID)
-SNAPSHOT = Kind("Snapshot", "linstor.stratum.dev", "snapshots")  # not benchmarked, but watched
 BY_KIND = {k.kind: k for k in KINDS}
 
 _SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
+_LONGRUNNING = re.compile(r"^apiserver_longrunning_requests\{(?P<labels>[^}]*)\} (?P<value>\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 # The verbs as apiserver_request_total labels them (a create is POST, an update PUT).
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -104,6 +104,16 @@ class ApiServer:
         items: list[dict[str, Any]] = response.json()["items"]
         return items
 
+    def watched_kinds(self) -> list[Kind]:
+        """Every Stratum kind whose CRD is installed: the operator watches them all."""
+        response = self.http.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+        response.raise_for_status()
+        return [
+            Kind(crd["spec"]["names"]["kind"], crd["spec"]["group"], crd["spec"]["names"]["plural"])
+            for crd in response.json()["items"]
+            if crd["spec"]["group"] in GROUPS
+        ]
+
     def list_response(self, kind: Kind) -> httpx.Response:
         """One LIST as the server answers it (for waiting until it answers 200)."""
         self._count("LIST")
@@ -132,6 +142,19 @@ class ApiServer:
 
     def delete_all(self, kind: Kind) -> None:
         self._send("DELETECOLLECTION", "DELETE", kind.path)[0].raise_for_status()
+
+    def watched_now(self) -> set[str]:
+        """The Stratum kinds (plurals) with a WATCH open (`apiserver_longrunning_requests`)."""
+        text = self.http.get("/metrics").text
+        watched = set()
+        for line in text.splitlines():
+            match = _LONGRUNNING.match(line)
+            if not match or float(match["value"]) <= 0:
+                continue
+            labels = dict(_LABEL.findall(match["labels"]))
+            if labels.get("group") in GROUPS and labels.get("verb") == "WATCH":
+                watched.add(labels.get("resource", ""))
+        return watched
 
     def request_counts(self) -> Counter[str]:
         """apiserver_request_total for the Stratum kinds (`kinds:VERB`) and Events (`events:VERB`)."""

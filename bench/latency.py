@@ -46,8 +46,10 @@ def _operator(size: Size, workdir: Path, tuning: Tuning | None) -> dict[str, Any
         stack.sims["linstor"].faults(latencyMs=size.latency_ms)
         console.log(f"latency: operator, {size.linstor_objects} objects at {size.latency_ms:g} ms")
         usage = ProcessUsage()
+        cpu_before = stack.cpu_seconds()
         counters = Counters.take(stack)
         readiness, keys, converged = apply_and_wait(stack, size, usage, "latency: operator")
+        cpu_after = stack.cpu_seconds()
         requests = counters.since(stack)
         seen = [readiness.seen_ready[k] for k in keys if k in readiness.seen_ready]
         seconds = round(max(seen) - readiness.started, 2) if converged and seen else None
@@ -62,8 +64,15 @@ def _operator(size: Size, workdir: Path, tuning: Tuning | None) -> dict[str, Any
             "notReadyCount": len(not_ready),
             "readySeconds": readiness.latencies(keys),
             "requests": requests["backends"]["linstor"],
+            "busiest": requests["busiest"]["linstor"],
             "perObject": per_object(requests, size),
             "operator": usage.as_json(),
+            "creatingWallSeconds": requests["seconds"],
+            "cpuSecondsCreating": {
+                role: round(cpu_after[role] - before, 2)
+                for role, before in cpu_before.items()
+                if role in cpu_after
+            },
             "verify": check,
             "cleanup": cleanup,
             "operatorStartupHangs": stack.startup_hangs,

@@ -50,6 +50,13 @@ def cpu_seconds(pid: int) -> float:
     return usage.cpu_seconds
 
 
+def host_cpu_seconds() -> float:
+    """CPU seconds all cores of the machine spent busy (not idle, not waiting for I/O)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / TICKS
+
+
 def backend_requests(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
     """Requests a simulator served between two /_sim/stats answers: total, reads, writes, by method."""
     by_method: Counter[str] = Counter(after["byMethod"])

@@ -3,6 +3,7 @@ they do not share this script's interpreter), and `stratum run` as a subprocess.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -18,7 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.apiserver import GROUPS, KINDS, SNAPSHOT, VERSION, ApiServer  # noqa: E402
+from bench.apiserver import GROUPS, VERSION, ApiServer, Kind  # noqa: E402
+from bench.probes import cpu_seconds, host_cpu_seconds  # noqa: E402
 from support.kube import ControlPlane  # noqa: E402
 from support.operator import OperatorProcess, free_port  # noqa: E402
 
@@ -139,20 +141,35 @@ class Stack:
             self.plane.kube.kubeconfig, self.workdir, env, args=operator_args + metrics
         )
         self.operator.start()
+        self._wait_watching()
         return self
 
     def _wait_storage(self, timeout: float = 60) -> None:
         """Right after the CRDs are Established their storage may still answer 429 "storage is
-        (re)initializing" and discovery may lag: start the operator only once both are settled."""
+        (re)initializing" and discovery may lag: start the operator only once both are settled for
+        every kind it watches (a watch answered 429 is retried after kopf's backoff, and kopf runs
+        no handler until every indexed kind is listed: that wait would be counted as the
+        operator's)."""
         assert self.api is not None
+        kinds = self.api.watched_kinds()
         deadline = time.monotonic() + timeout
         streak = 0
         while streak < 6 and time.monotonic() < deadline:
-            codes = [self.api.list_response(kind).status_code for kind in (*KINDS, SNAPSHOT)]
-            streak = streak + 1 if all(c == 200 for c in codes) and self._discovered() else 0
+            codes = [self.api.list_response(kind).status_code for kind in kinds]
+            streak = streak + 1 if all(c == 200 for c in codes) and self._discovered(kinds) else 0
             time.sleep(0.5)
 
-    def _discovered(self) -> bool:
+    def _wait_watching(self, timeout: float = 30) -> None:
+        """Create the objects once the operator watches every kind, as a running operator does
+        when a user applies them: its start-up (listing each kind, kopf's index readiness) is not
+        what a scenario measures. A start that never gets there is left to ensure_reconciling."""
+        assert self.api is not None
+        wanted = {k.plural for k in self.api.watched_kinds()}
+        deadline = time.monotonic() + timeout
+        while not wanted <= self.api.watched_now() and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    def _discovered(self, kinds: list[Kind]) -> bool:
         """Discovery serves every kind before the operator starts."""
         assert self.api is not None
         for group in GROUPS:
@@ -160,7 +177,7 @@ class Stack:
             if response.status_code != 200:
                 return False
             served = {r["name"] for r in response.json().get("resources", [])}
-            if not {k.plural for k in (*KINDS, SNAPSHOT) if k.group == group} <= served:
+            if not {k.plural for k in kinds if k.group == group} <= served:
                 return False
         return True
 
@@ -196,6 +213,19 @@ class Stack:
     def operator_pid(self) -> int | None:
         proc = self.operator.proc if self.operator else None
         return proc.pid if proc is not None and proc.poll() is None else None
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each process of the stack (the operator, the API server,
+        etcd, linstor-sim) and by the whole machine (`host`: other users' processes too)."""
+        pids = {"operator": self.operator_pid}
+        if self.plane is not None and (self.plane.dir / "pids.json").exists():
+            recorded = json.loads((self.plane.dir / "pids.json").read_text())
+            pids.update({"apiserver": recorded["kube-apiserver"]["pid"], "etcd": recorded["etcd"]["pid"]})
+        if self.linstor is not None:
+            pids["linstorSim"] = self.linstor.proc.pid
+        out = {role: cpu_seconds(pid) for role, pid in pids.items() if pid is not None}
+        out["host"] = host_cpu_seconds()
+        return out
 
     def stop(self) -> None:
         if self.operator is not None:

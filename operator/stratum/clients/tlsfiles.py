@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
+from stratum.clients.pools import SplitPoolTransport
+
 log = logging.getLogger("stratum.tls")
 
 Verify = ssl.SSLContext | bool
@@ -121,7 +123,7 @@ class RotatingTransport(httpx.AsyncBaseTransport):
         self._retired: list[tuple[float, httpx.AsyncBaseTransport]] = []
 
     def _open(self, verify: Verify) -> httpx.AsyncBaseTransport:
-        return httpx.AsyncHTTPTransport(verify=verify, limits=self._limits)
+        return SplitPoolTransport(verify=verify, limits=self._limits)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         verify = self._tls.context()

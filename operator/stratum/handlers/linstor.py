@@ -55,6 +55,9 @@ def open_client(settings: OperatorSettings, observer: RequestObserver) -> Linsto
         LinstorConfig.from_env(settings.env),
         timeout=settings.backend_timeout,
         connect_timeout=settings.backend_connect_timeout,
+        # One connection per pass that may talk to LINSTOR: a request queued behind a full pool
+        # waits for another pass's request, and httpx scans the whole queue on every release.
+        max_connections=settings.workers,
     )
     return LinstorClient(config, retry=settings.client_retry, observer=observer)
 
@@ -167,6 +170,7 @@ def _resource_pass(call: Call) -> Pass:
         record_rollback=_rollback_recorder(call),
         ready_before=_ready_before(call),
         converged_at_generation=_converged_at_generation(call),
+        created_before=bool(call.status.get("volumes")),
     )
     return lambda: resource.reconcile(_linstor(call), spec, inputs)
 

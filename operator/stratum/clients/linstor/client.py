@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
@@ -54,6 +55,7 @@ class LinstorClient:
         self._active = 0
         self.shared = LinstorSharedReads(self.request)
         self._controller: Controller | None = None
+        self._controller_read = asyncio.Lock()
         limits = httpx.Limits(
             max_connections=config.max_connections, max_keepalive_connections=config.max_connections
         )
@@ -156,7 +158,9 @@ class LinstorClient:
         """The controller's version and what it supports, read once per client (a controller
         upgrade restarts it, and the operator's connections with it)."""
         if self._controller is None:
-            self._controller = Controller.of(ControllerVersion.model_validate(await self.version()))
+            async with self._controller_read:  # passes starting together wait for one read
+                if self._controller is None:
+                    self._controller = Controller.of(ControllerVersion.model_validate(await self.version()))
         return self._controller
 
     async def list_nodes(self, names: Sequence[str] = ()) -> list[Node]:

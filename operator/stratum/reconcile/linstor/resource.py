@@ -3,6 +3,7 @@ restored from a snapshot; grown, attached, rolled back and deleted as the spec s
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from stratum.api.linstor import (
@@ -215,6 +216,9 @@ class ResourceInputs:
     converged_at_generation: bool = False
     """Ready=True and Reconciling not True at the object's current generation: what is wrong now
     is ill health (Degraded), not a change still to be made."""
+    created_before: bool = True
+    """An earlier pass saw the definition (status lists its volumes). False lets a pass that
+    would only wait for its group report that without reading LINSTOR first."""
 
 
 @dataclass
@@ -236,12 +240,7 @@ async def _create(
     """Create the definition; an Outcome when it cannot be created yet."""
     group = inp.group
     if group is None or not group.ready:
-        state = "does not exist" if group is None else "is not Ready"
-        return Outcome.waiting(
-            reasons.WAITING_FOR_RESOURCE_GROUP,
-            f"ResourceGroup {spec.resource_group} {state}; the resource is created once it is Ready",
-            ResourceStatus(linstor_name=rsc),
-        )
+        return _waiting_for_group(spec, group, rsc)
     props = {**desired_props(spec), **marker_props(inp.uid, desired_props(spec))}
     if spec.restore_from is not None and spec.restore_from.backup is not None:
         waiting = backuprestore.not_ready(spec, inp.restore_backup)
@@ -262,11 +261,26 @@ async def _create(
         props[restore_marker(inp.uid)] = snap.linstor_name
         run.answered(await client.create_resource_definition(rsc, group=group.linstor_name, props=props))
         return None
-    # Definitions only: the pinned replicas are placed first, so that autoplace counts them
-    # toward placeCount instead of placing placeCount replicas besides them.
     sizes = [quantity_kib(v.size) for v in spec.volumes]
-    run.answered(await client.spawn(group.linstor_name, rsc, sizes, props=props, definitions_only=True))
+    # With nodes named in the spec, definitions only: the pinned replicas are placed first, so
+    # that autoplace counts them toward placeCount instead of placing placeCount replicas besides
+    # them. Without, the spawn places the group's replicas itself: definition, volumes and
+    # autoplace in one request, all or nothing (linstor-server CtrlRscGrpApiCallHandler
+    # spawnInTransaction: a failed autoplace rolls the definition back).
+    named = bool(spec.diskful_nodes or spec.diskless_nodes)
+    run.answered(await client.spawn(group.linstor_name, rsc, sizes, props=props, definitions_only=named))
+    if not named:
+        run.actions.append(f"placed the replicas of {rsc}")
     return None
+
+
+def _waiting_for_group(spec: ResourceSpec, group: GroupRef | None, rsc: str) -> Outcome:
+    state = "does not exist" if group is None else "is not Ready"
+    return Outcome.waiting(
+        reasons.WAITING_FOR_RESOURCE_GROUP,
+        f"ResourceGroup {spec.resource_group} {state}; the resource is created once it is Ready",
+        ResourceStatus(linstor_name=rsc),
+    )
 
 
 async def _restore(
@@ -308,13 +322,20 @@ async def _restore(
 async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInputs) -> Outcome:
     rsc = linstor_name(inp.name, spec)
     run = Pass()
+    if not (inp.created_before or spec.adopt) and (inp.group is None or not inp.group.ready):
+        # Nothing to adopt and never created: this pass could only wait for the group.
+        return _waiting_for_group(spec, inp.group, rsc)
     rd = await client.get_resource_definition(rsc)
+    resources: list[Resource] | None = None
     if rd is None:
         waiting = await _create(client, spec, inp, rsc, run)
         if waiting is not None:
             return waiting
-        run.actions.append(f"created {WHAT} {rsc}")
-        rd = await client.get_resource_definition(rsc)
+        run.actions.insert(0, f"created {WHAT} {rsc}")
+        # Read back what was created: the definition and its resources, at once.
+        rd, resources = await asyncio.gather(
+            client.get_resource_definition(rsc), client.list_resources([rsc])
+        )
         if rd is None:
             return Outcome.waiting(
                 reasons.CREATING,
@@ -332,7 +353,8 @@ async def reconcile(client: LinstorClient, spec: ResourceSpec, inp: ResourceInpu
     if claimed is Claim.ADOPT:
         run.actions.append(f"adopted existing {WHAT} {rsc}")
 
-    resources = await client.list_resources([rsc])
+    if resources is None:
+        resources = await client.list_resources([rsc])
     if spec.restore_from is not None and restore_pending(rd, inp.uid):
         if spec.restore_from.backup is not None:
             waiting = await backuprestore.restore(

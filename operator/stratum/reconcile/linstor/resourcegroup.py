@@ -230,7 +230,9 @@ async def reconcile(
     status = ResourceGroupStatus(linstor_name=group)
     actions: list[str] = []
     observed = await client.get_resource_group(group)
+    created = False
     if observed is None:
+        created = True
         await client.create_resource_group(
             group, description=creation_marker(uid), select_filter=select_filter(spec.placement)
         )
@@ -267,7 +269,8 @@ async def reconcile(
             actions.append(f"updated properties of {WHAT} {group}")
 
     if spec.volume_groups:
-        observed_vgs = await client.list_volume_groups(group)
+        # A group this pass created has none (the REST create takes no volume groups).
+        observed_vgs = [] if created else await client.list_volume_groups(group)
         for vga in plan_volume_groups(spec.volume_groups, observed_vgs):
             if vga.create:
                 await client.create_volume_group(group, vga.number, vga.props.override)
@@ -279,7 +282,11 @@ async def reconcile(
 
     # A placement change reaches the resources already spawned from the group (none: no adjust).
     fingerprint = placement_fingerprint(spec.placement)
-    short = await _placement_progress(client, group, spec.placement.place_count, status)
+    if created:  # none spawned from it yet; the drift passes count them from now on
+        short: list[str] = []
+        status.resources = status.resources_placed = 0
+    else:
+        short = await _placement_progress(client, group, spec.placement.place_count, status)
     changed = plan.select_filter is not None or (
         placement_applied is not None and placement_applied != fingerprint
     )
