@@ -1,5 +1,6 @@
 """Without LS_CONTROLLERS (a MAAS-only install) the operator opens no LINSTOR client, and a LINSTOR
-object says what to set instead of retrying against localhost."""
+object says what to set instead of retrying against localhost. With it, the client has a
+connection for every pass that may talk to LINSTOR at once."""
 
 from __future__ import annotations
 
@@ -48,3 +49,13 @@ async def test_a_resource_group_without_linstor_stalls_with_not_configured() -> 
     assert (conditions["Ready"]["status"], conditions["Ready"]["reason"]) == ("False", "NotConfigured")
     assert "set LS_CONTROLLERS" in conditions["Ready"]["message"]
     assert conditions["Stalled"]["status"] == "True"
+
+
+async def test_the_linstor_client_has_a_connection_for_every_worker() -> None:
+    env = {"LS_CONTROLLERS": "linstor://controller"}
+    client = linstor.open_client(OperatorSettings(env=env, workers=48), Metrics().backend_request)
+    assert client is not None
+    try:
+        assert client.config.max_connections == 48
+    finally:
+        await client.close()
