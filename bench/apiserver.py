@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,10 +99,31 @@ class ApiServer:
             time.sleep(min(2.0, 0.2 * attempt))
 
     def list_objects(self, kind: Kind) -> list[dict[str, Any]]:
+        return self.list_with_version(kind)[0]
+
+    def list_with_version(self, kind: Kind) -> tuple[list[dict[str, Any]], str]:
+        """The objects and the list's resourceVersion (where a watch of later changes starts)."""
         response, _ = self._send("LIST", "GET", kind.path)
         response.raise_for_status()
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
+        body = response.json()
+        items: list[dict[str, Any]] = body["items"]
+        return items, str(body["metadata"]["resourceVersion"])
+
+    def watch(self, kind: Kind, resource_version: str, seconds: int) -> Iterator[dict[str, Any]]:
+        """The events of one WATCH from `resource_version`, which the server ends after `seconds`
+        (counted as this script's own request, as the server counts it once it ends)."""
+        params = {
+            "watch": "1",
+            "resourceVersion": resource_version,
+            "timeoutSeconds": str(seconds),
+            "allowWatchBookmarks": "true",
+        }
+        self._count("WATCH")
+        with self.http.stream("GET", kind.path, params=params, timeout=seconds + 30) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line:
+                    yield json.loads(line)
 
     def watched_kinds(self) -> list[Kind]:
         """Every Stratum kind whose CRD is installed: the operator watches them all."""

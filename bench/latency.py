@@ -48,7 +48,7 @@ def _operator(size: Size, workdir: Path, tuning: Tuning | None) -> dict[str, Any
         usage = ProcessUsage()
         cpu_before = stack.cpu_seconds()
         counters = Counters.take(stack)
-        readiness, keys, converged = apply_and_wait(stack, size, usage, "latency: operator")
+        readiness, keys, converged = apply_and_wait(stack, size, usage, "latency: operator", follow=True)
         cpu_after = stack.cpu_seconds()
         requests = counters.since(stack)
         seen = [readiness.seen_ready[k] for k in keys if k in readiness.seen_ready]

@@ -3,6 +3,7 @@ operator, count requests, delete everything and check the backends are empty."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,7 @@ from bench import verify, workload
 from bench.apiserver import KINDS, RequestSnapshot, operator_requests
 from bench.console import console
 from bench.probes import ProcessUsage, backend_requests, by_path
-from bench.readiness import Progress, Readiness
+from bench.readiness import Follower, Progress, Readiness
 from bench.sizes import Size
 from bench.stack import Stack
 
@@ -74,25 +75,36 @@ def apply_and_wait(
     size: Size,
     usage: ProcessUsage,
     label: str,
+    *,
+    follow: bool = False,
 ) -> tuple[Readiness, list[str], bool]:
-    """Create every object at once and poll until all are Ready."""
+    """Create every object at once and poll until all are Ready (`follow`: watch instead, from
+    before the first POST; the progress is still shown every poll interval)."""
     assert stack.api is not None
     objects = workload.everything(size)
     keys = expected_keys(objects)
     readiness = Readiness(started=time.time())
-    create_all(stack, objects, label, readiness.started)
-    # kopf runs no handler before its indexes hold every object, so the first handler line comes
-    # later the more objects there are (about 2 ms of listing and indexing each on 2 cores):
-    # a fixed 30 s took a busy xl start for a hang.
-    stack.ensure_reconciling(timeout=30 + 0.02 * len(objects))
 
     def poll(progress: Progress) -> None:
         usage.sample(stack.operator_pid)
         console.progress(label, progress.ready, progress.expected, progress.elapsed)
 
-    ok = readiness.wait(
-        stack.api, keys, timeout=size.converge_timeout, interval=size.poll_interval, on_poll=poll
-    )
+    def wait() -> bool:
+        assert stack.api is not None
+        if follower is not None:
+            return follower.wait(keys, size.converge_timeout, size.poll_interval, on_poll=poll)
+        return readiness.wait(
+            stack.api, keys, timeout=size.converge_timeout, interval=size.poll_interval, on_poll=poll
+        )
+
+    with Follower(readiness, stack.api) if follow else contextlib.nullcontext() as follower:
+        readiness.started = time.time()
+        create_all(stack, objects, label, readiness.started)
+        # kopf runs no handler before its indexes hold every object, so the first handler line
+        # comes later the more objects there are (about 2 ms of listing and indexing each on 2
+        # cores): a fixed 30 s took a busy xl start for a hang.
+        stack.ensure_reconciling(timeout=30 + 0.02 * len(objects))
+        ok = wait()
     console.finish()
     return readiness, keys, ok
 

@@ -1,15 +1,19 @@
-"""Waiting for Ready: one LIST per kind per poll, and per-object time to Ready."""
+"""Waiting for Ready: one LIST per kind per poll (or the API server's watch events), and
+per-object time to Ready."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.apiserver import KINDS, ApiServer
+import httpx
+
+from bench.apiserver import KINDS, ApiServer, Kind
 
 
 def parse_time(value: str) -> float:
@@ -58,14 +62,19 @@ class Readiness:
         for kind in KINDS:
             for obj in api.list_objects(kind):
                 current[f"{kind.kind}/{obj['metadata']['name']}"] = obj
-        self.objects = current
+        self.objects = {}
         for key, obj in current.items():
-            cond = ready_condition(obj)
-            if cond and cond.get("status") == "True":
-                self.seen_ready.setdefault(key, now)
-                self.ready_after_marker.setdefault(key, now)
-            elif self.seen_ready.pop(key, None) is not None:
-                self.flaps += 1
+            self.observe(key, obj, now)
+
+    def observe(self, key: str, obj: dict[str, Any], now: float) -> None:
+        """The object as listed or watched at `now`."""
+        self.objects[key] = obj
+        cond = ready_condition(obj)
+        if cond and cond.get("status") == "True":
+            self.seen_ready.setdefault(key, now)
+            self.ready_after_marker.setdefault(key, now)
+        elif self.seen_ready.pop(key, None) is not None:
+            self.flaps += 1
 
     def not_ready(self, expected: list[str]) -> list[str]:
         return [key for key in expected if key not in self.seen_ready]
@@ -134,3 +143,88 @@ def summary(values: list[float]) -> dict[str, Any]:
         "p95": round(percentile(values, 95), 1),
         "max": round(max(values), 1),
     }
+
+
+class Follower:
+    """Readiness from the API server's watch events instead of polls: each change is seen when the
+    server sends it (no poll interval rounding the times up, and no LIST of every object several
+    times a second competing for the same CPUs as the operator). One thread per kind: a LIST,
+    then WATCHes the server ends every `window` seconds, each resumed where the last one ended."""
+
+    def __init__(self, readiness: Readiness, api: ApiServer, window: int = 2) -> None:
+        self.readiness = readiness
+        self.api = api
+        self.window = window
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._follow, args=(kind,), daemon=True) for kind in KINDS]
+        self.errors: list[str] = []
+
+    def __enter__(self) -> Follower:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Waits for the open WATCHes to end (the server counts a WATCH once it ends)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def wait(
+        self,
+        expected: list[str],
+        timeout: float,
+        interval: float = 0.25,
+        on_poll: Callable[[Progress], None] | None = None,
+    ) -> bool:
+        """Until every expected object was seen Ready (`on_poll` every `interval`); False on
+        timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                missing = self.readiness.not_ready(expected)
+            if on_poll is not None:
+                progress = Progress(
+                    len(expected), len(expected) - len(missing), time.time() - self.readiness.started
+                )
+                on_poll(progress)
+            if not missing:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(interval)
+
+    def _follow(self, kind: Kind) -> None:
+        version = ""
+        while not self._stop.is_set():
+            try:
+                if not version:
+                    items, version = self.api.list_with_version(kind)
+                    now = time.time()
+                    with self._lock:
+                        for obj in items:
+                            self.readiness.observe(f"{kind.kind}/{obj['metadata']['name']}", obj, now)
+                for event in self.api.watch(kind, version, self.window):
+                    if event.get("type") == "ERROR":  # e.g. 410: that version is gone, list again
+                        version = ""
+                        break
+                    version = self._event(kind, event)
+            except httpx.HTTPError as exc:  # the next round starts with a LIST again
+                self.errors.append(f"{kind.kind}: {exc}")
+                version = ""
+                time.sleep(0.5)
+
+    def _event(self, kind: Kind, event: dict[str, Any]) -> str:
+        """Takes in one event; the resourceVersion to resume from."""
+        obj = event["object"]
+        version = str(obj["metadata"]["resourceVersion"])
+        if event.get("type") in ("ADDED", "MODIFIED"):
+            with self._lock:
+                self.readiness.observe(f"{kind.kind}/{obj['metadata']['name']}", obj, time.time())
+        elif event.get("type") == "DELETED":
+            with self._lock:
+                key = f"{kind.kind}/{obj['metadata']['name']}"
+                self.readiness.objects.pop(key, None)
+                self.readiness.seen_ready.pop(key, None)
+        return version
