@@ -81,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how often every object is re-checked against its backend",
     )
-    run.add_argument("--workers", type=int, default=20, metavar="N", help="objects reconciled concurrently")
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="objects reconciled concurrently, each with a LINSTOR connection of its own (default 50)",
+    )
     run.add_argument(
         "--lease-namespace",
         metavar="NS",

@@ -69,8 +69,10 @@ class OperatorSettings:
     machine_poll_interval: float = 5.0
     """How often each MachineRaidSet lists its machines in MAAS (one request per set), so a newly
     tagged machine gets its MachineRaid within seconds."""
-    workers: int = 20
-    """Reconcile passes talking to the backends at once (`--workers`)."""
+    workers: int = 50
+    """Reconcile passes talking to the backends at once (`--workers`), each with a LINSTOR
+    connection of its own. At 200 ms per LINSTOR request, 200 Resources were Ready in 10.3 s with
+    20, 6.2 s with 50 and 5.4 s with 100 (bench/README.md, latency)."""
     delays: RetryDelays = field(default_factory=RetryDelays)
     backoff: Backoff = field(default_factory=Backoff)
     client_retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -112,7 +114,7 @@ class OperatorSettings:
     def from_args(cls, args: argparse.Namespace, env: Mapping[str, str]) -> OperatorSettings:
         return cls(
             drift_interval=args.drift_interval,
-            workers=args.workers,
+            workers=cls.workers if args.workers is None else args.workers,
             lease_namespace=args.lease_namespace,
             lease_name=args.lease_name,
             identity=args.identity,

@@ -10,6 +10,7 @@ import kopf
 import pytest
 from fakes import body, runtime
 
+from stratum.cli import build_parser
 from stratum.handlers import linstor
 from stratum.handlers.backends import open_clients
 from stratum.handlers.main import build_registry
@@ -51,11 +52,16 @@ async def test_a_resource_group_without_linstor_stalls_with_not_configured() -> 
     assert conditions["Stalled"]["status"] == "True"
 
 
-async def test_the_linstor_client_has_a_connection_for_every_worker() -> None:
+@pytest.mark.parametrize(("flags", "workers"), [((), OperatorSettings.workers), (("--workers", "7"), 7)])
+async def test_the_linstor_client_has_a_connection_for_every_worker(
+    flags: tuple[str, ...], workers: int
+) -> None:
     env = {"LS_CONTROLLERS": "linstor://controller"}
-    client = linstor.open_client(OperatorSettings(env=env, workers=48), Metrics().backend_request)
+    settings = OperatorSettings.from_args(build_parser().parse_args(["run", *flags]), env)
+    assert settings.workers == workers
+    client = linstor.open_client(settings, Metrics().backend_request)
     assert client is not None
     try:
-        assert client.config.max_connections == 48
+        assert client.config.max_connections == workers
     finally:
         await client.close()
