@@ -60,6 +60,13 @@ def test_latency_scenario_times_both_and_verifies_both(tmp_path: Path) -> None:
     }
     # Both ways end with the same backend: the same definitions, replicas and tie-breakers.
     assert script["verify"]["linstor"]["counts"] == counts
+    # One spawn per Resource places its replicas (no autoplace after it), and the JSON says what
+    # each process of the stack spent while the objects were created.
+    assert operator["busiest"]["POST /v1/resource-groups/*/spawn"] == 8
+    assert not any("autoplace" in key for key in operator["busiest"]), operator["busiest"]
+    spent = operator["cpuSecondsCreating"]
+    assert {"operator", "apiserver", "etcd", "linstorSim", "host"} <= spent.keys()
+    assert 0 < spent["operator"] <= spent["host"]
     # Every request waited 20 ms: the script's sequential calls cannot have been faster than that.
     assert latency["baselineSeconds"] >= script["requests"]["total"] * 0.020
 
