@@ -34,7 +34,7 @@ def build_registry(
     """Every kopf handler of the operator, registered with these settings, in kopf's default
     registry. Our login replaces kopf's fallback logins (it reads a rotated token again)."""
     registry = registry or kopf.get_default_registry()
-    register_login(registry, settings.service_account_dir)
+    register_login(registry, settings.service_account_dir, settings.api_connections)
     register_startup(settings, registry)
     linstor.register(settings, registry)
     linstor_backup.register(settings, registry)
