@@ -1,4 +1,5 @@
-"""Waiting for Ready: one LIST per kind per poll, and per-object time to Ready."""
+"""Waiting for Ready: one LIST of the Ready column per kind per poll, and per-object time to
+Ready from the whole objects listed once at the end."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ class Progress:
 
 @dataclass
 class Readiness:
-    """Ready per object as last listed, and when this script first saw it Ready."""
+    """When this script first saw each object Ready, and the whole objects as listed when the
+    wait ended."""
 
     started: float  # wall clock when the objects were applied
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "Kind/name" -> object
@@ -52,20 +54,25 @@ class Readiness:
         self.ready_after_marker = {}
 
     def poll(self, api: ApiServer) -> None:
+        """Ready per object from the Ready printer column (what `kubectl get` shows)."""
         now = time.time()
         self.polls += 1
+        for kind in KINDS:
+            for name, ready in api.ready_column(kind).items():
+                key = f"{kind.kind}/{name}"
+                if ready == "True":
+                    self.seen_ready.setdefault(key, now)
+                    self.ready_after_marker.setdefault(key, now)
+                elif self.seen_ready.pop(key, None) is not None:
+                    self.flaps += 1
+
+    def refresh(self, api: ApiServer) -> None:
+        """The whole objects, for the checks and the per-object times (one LIST per kind)."""
         current: dict[str, dict[str, Any]] = {}
         for kind in KINDS:
             for obj in api.list_objects(kind):
                 current[f"{kind.kind}/{obj['metadata']['name']}"] = obj
         self.objects = current
-        for key, obj in current.items():
-            cond = ready_condition(obj)
-            if cond and cond.get("status") == "True":
-                self.seen_ready.setdefault(key, now)
-                self.ready_after_marker.setdefault(key, now)
-            elif self.seen_ready.pop(key, None) is not None:
-                self.flaps += 1
 
     def not_ready(self, expected: list[str]) -> list[str]:
         return [key for key in expected if key not in self.seen_ready]
@@ -86,10 +93,9 @@ class Readiness:
             missing = self.not_ready(expected)
             if on_poll is not None:
                 on_poll(Progress(len(expected), len(expected) - len(missing), time.time() - self.started))
-            if not missing:
-                return True
-            if time.monotonic() > deadline:
-                return False
+            if not missing or time.monotonic() > deadline:
+                self.refresh(api)
+                return not missing
             time.sleep(interval)
 
     def latencies(self, expected: list[str]) -> dict[str, Any]:
