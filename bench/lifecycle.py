@@ -120,7 +120,7 @@ def delete_all(stack: Stack, size: Size, usage: ProcessUsage, label: str) -> dic
     remaining: list[str] = []
     while time.monotonic() < deadline:
         usage.sample(stack.operator_pid)
-        remaining = [f"{k.kind}/{o['metadata']['name']}" for k in KINDS for o in stack.api.list_objects(k)]
+        remaining = [f"{k.kind}/{name}" for k in KINDS for name in stack.api.ready_column(k)]
         console.progress(label, size.objects - len(remaining), size.objects, time.time() - started, "deleted")
         if not remaining:
             break

@@ -1,5 +1,5 @@
-"""Waiting for Ready: one LIST per kind per poll (or the API server's watch events), and
-per-object time to Ready."""
+"""Waiting for Ready: one LIST of the Ready column per kind per poll (or the API server's watch
+events, with the whole objects), and per-object time to Ready from the whole objects."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ class Progress:
 
 @dataclass
 class Readiness:
-    """Ready per object as last listed, and when this script first saw it Ready."""
+    """When this script first saw each object Ready, and the whole objects as listed when the
+    wait ended."""
 
     started: float  # wall clock when the objects were applied
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # "Kind/name" -> object
@@ -56,18 +57,28 @@ class Readiness:
         self.ready_after_marker = {}
 
     def poll(self, api: ApiServer) -> None:
+        """Ready per object from the Ready printer column (what `kubectl get` shows)."""
         now = time.time()
         self.polls += 1
+        for kind in KINDS:
+            for name, ready in api.ready_column(kind).items():
+                key = f"{kind.kind}/{name}"
+                if ready == "True":
+                    self.seen_ready.setdefault(key, now)
+                    self.ready_after_marker.setdefault(key, now)
+                elif self.seen_ready.pop(key, None) is not None:
+                    self.flaps += 1
+
+    def refresh(self, api: ApiServer) -> None:
+        """The whole objects, for the checks and the per-object times (one LIST per kind)."""
         current: dict[str, dict[str, Any]] = {}
         for kind in KINDS:
             for obj in api.list_objects(kind):
                 current[f"{kind.kind}/{obj['metadata']['name']}"] = obj
-        self.objects = {}
-        for key, obj in current.items():
-            self.observe(key, obj, now)
+        self.objects = current
 
     def observe(self, key: str, obj: dict[str, Any], now: float) -> None:
-        """The object as listed or watched at `now`."""
+        """One whole object as watched at `now`."""
         self.objects[key] = obj
         cond = ready_condition(obj)
         if cond and cond.get("status") == "True":
@@ -95,10 +106,9 @@ class Readiness:
             missing = self.not_ready(expected)
             if on_poll is not None:
                 on_poll(Progress(len(expected), len(expected) - len(missing), time.time() - self.started))
-            if not missing:
-                return True
-            if time.monotonic() > deadline:
-                return False
+            if not missing or time.monotonic() > deadline:
+                self.refresh(api)
+                return not missing
             time.sleep(interval)
 
     def latencies(self, expected: list[str]) -> dict[str, Any]:

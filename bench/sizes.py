@@ -74,7 +74,11 @@ SIZES = {
         resources=10_000,
         groups=100,
         raids=1000,
-        linstor_nodes=24,
+        # DRBD ports are per node, 7000-7999 (linstor-sim follows LINSTOR 1.32+): 10,000
+        # definitions with two replicas and a diskless tie-breaker take 30,000 ports. 24 nodes
+        # ran out at 24,000 (measured: "No more TCP ports on node"), so a cluster of that many
+        # volumes has more nodes; 48 leave room.
+        linstor_nodes=48,
         idle_seconds=600,
         drift_interval=60,
         outage_seconds=60,

@@ -234,9 +234,12 @@ def test_operator_reconciles_every_kind_with_only_the_chart_rbac(
     # The LINSTOR kinds converge against the simulator; the MachineRaid reports what MAAS says.
     for resource, manifest in OBJECTS[:3]:
         admin.wait(resource, manifest["metadata"]["name"], timeout="90s")
-        # kopf's own annotation (a patch of the object) once the handlers succeeded.
+        # kopf's diff base, in the same /status patch as the pass's status once the handlers
+        # succeeded: kept by the API server (the CRD's status.kopf), no annotation written.
         obj = admin.get(resource, manifest["metadata"]["name"])
-        assert "stratum.dev/last-handled-configuration" in obj["metadata"]["annotations"]
+        diff_base = json.loads(obj["status"]["kopf"]["last-handled-configuration"])
+        assert diff_base["spec"] == obj["spec"]
+        assert not any(key.startswith("stratum.dev/") for key in obj["metadata"].get("annotations", {}))
     # The schedule created Snapshot objects and, with keep 1, deleted the older ones.
     first = wait_for(
         "a scheduled snapshot",

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from stratum.api.crds import Kind
-from stratum.api.schema import structural_schema
+from stratum.api.common import KOPF_STATUS
+from stratum.api.crds import Kind, openapi_schema
 
 # Written by the runner for every kind (tests/unit/handlers cover them), not by the passes.
 RUNNER_FIELDS = {"observedGeneration", "conditions"}
+# Written by kopf (its progress and diff base, handlers/persistence.py; tests/e2e/test_rbac.py
+# reads them back from the API server).
+KOPF_FIELDS = {KOPF_STATUS}
 
 
 def declared(kind: Kind) -> set[str]:
-    """Every leaf path of the kind's status schema, lists as `[]`, e.g. `volumes[].size`."""
+    """Every leaf path of the status schema in the kind's CRD that a pass writes, lists as `[]`,
+    e.g. `volumes[].size`."""
     paths: set[str] = set()
 
     def walk(node: dict[str, Any], prefix: str) -> None:
@@ -25,8 +29,8 @@ def declared(kind: Kind) -> set[str]:
         else:
             paths.add(prefix)
 
-    walk(structural_schema(kind.status), "")
-    return {p for p in paths if p.split(".")[0].split("[")[0] not in RUNNER_FIELDS}
+    walk(openapi_schema(kind)["properties"]["status"], "")
+    return {p for p in paths if p.split(".")[0].split("[")[0] not in RUNNER_FIELDS | KOPF_FIELDS}
 
 
 def written(patch: dict[str, Any]) -> set[str]:

@@ -143,6 +143,12 @@ class StatusModel(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
 
+KOPF_STATUS = "kopf"
+"""`status.kopf`: kopf's own state of the object (a handler's progress while it is retried, the
+last handled spec that changes are diffed against). Written by kopf, never by a pass: it is in
+every kind's CRD (crds.py), not in the status models."""
+
+
 class StatusBase(StatusModel):
     """Status fields every kind reports."""
 

@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel
 
 from stratum.api import linstor, linstor_backup, maas
-from stratum.api.common import StatusBase
+from stratum.api.common import KOPF_STATUS, StatusBase
 from stratum.api.schema import JsonSchema, structural_schema
 
 VERSION = "v1alpha1"
@@ -313,6 +313,12 @@ def openapi_schema(kind: Kind) -> JsonSchema:
     if kind is RESOURCE:
         spec.setdefault("x-kubernetes-validations", []).append(_immutable_once_set("restoreFrom"))
     status = structural_schema(kind.status)
+    status["properties"][KOPF_STATUS] = {
+        "type": "object",
+        "description": "kopf's state of this object: handler progress and the last handled spec.",
+        # Free-form, else the API server prunes what kopf writes and kopf loses its state.
+        "x-kubernetes-preserve-unknown-fields": True,
+    }
     schema: JsonSchema = {
         "type": "object",
         "description": kind.description,

@@ -22,27 +22,14 @@ Pass = Callable[[], Awaitable[Outcome]]
 
 PAUSED_ANNOTATION = "stratum.dev/paused"
 PAUSED_FIELD = ("metadata", "annotations", PAUSED_ANNOTATION)
-"""kopf leaves annotations under its own storage prefix (ours, stratum.dev) out of the diff that
-fires update handlers, twice: building the diff base drops the prefix once kopf marked it as its
-own (kopf _cogs/configs/diffbase.py, conventions.py `kopf-managed`), and the progress storage
-clears its own keys from it (_cogs/configs/progress.py). A handler on this field brings it back
-into the diff base, PauseAwareProgressStorage keeps it through the clearing: adding or removing the
-annotation then reaches the update handler at once."""
+"""The diff that fires update handlers leaves out the annotations under our prefix
+(handlers/persistence.py, as kopf did while it kept its state there), except those a handler
+watches: a handler on this field keeps it in, so adding or removing it reaches the update handler
+at once."""
 OBSERVE = "Observe"
 OWNERSHIP_MARKERS = ("props.Aux/stratum.dev/",)
 """Properties Stratum sets to mark what it owns: taking ownership is not a difference of the spec."""
 PAUSED_MESSAGE = f'annotation {PAUSED_ANNOTATION} is "true": no backend call until it is removed'
-
-
-class PauseAwareProgressStorage(kopf.AnnotationsProgressStorage):
-    """kopf's progress storage in annotations, keeping the pause annotation in the diffed essence."""
-
-    def clear(self, *, essence: Any) -> Any:
-        paused = (essence.get("metadata") or {}).get("annotations", {}).get(PAUSED_ANNOTATION)
-        cleared = super().clear(essence=essence)
-        if paused is not None:
-            cleared.setdefault("metadata", {}).setdefault("annotations", {})[PAUSED_ANNOTATION] = paused
-        return cleared
 
 
 def is_paused(body: kopf.Body) -> bool:

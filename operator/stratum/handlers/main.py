@@ -23,6 +23,7 @@ from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import register_startup
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings
+from stratum.handlers.toggles import install as install_flip_toggles
 
 Operate = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -33,7 +34,7 @@ def build_registry(
     """Every kopf handler of the operator, registered with these settings, in kopf's default
     registry. Our login replaces kopf's fallback logins (it reads a rotated token again)."""
     registry = registry or kopf.get_default_registry()
-    register_login(registry, settings.service_account_dir)
+    register_login(registry, settings.service_account_dir, settings.api_connections)
     register_startup(settings, registry)
     linstor.register(settings, registry)
     linstor_backup.register(settings, registry)
@@ -50,6 +51,7 @@ def run_operator(settings: OperatorSettings) -> int:
 
 
 async def _main(settings: OperatorSettings) -> None:
+    install_flip_toggles()
     metrics = Metrics()
     if settings.metrics_port:
         metrics.serve(settings.metrics_port, settings.metrics_host)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stratum.api import crds
+from stratum.api.common import KOPF_STATUS
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,6 +32,20 @@ def test_every_kind_has_status_conditions_keyed_by_type() -> None:
         assert conditions["x-kubernetes-list-type"] == "map"
         assert conditions["x-kubernetes-list-map-keys"] == ["type"]
         assert set(conditions["items"]["required"]) >= {"type", "status", "reason", "lastTransitionTime"}
+
+
+def test_every_kind_keeps_kopfs_state_in_status_and_no_pass_can_write_it() -> None:
+    """Free-form, else the API server prunes kopf's progress and diff base; not a status model
+    field, so a pass's status (reconcile/outcome.py status_patch) never carries it."""
+    for kind in crds.KINDS:
+        status = crds.openapi_schema(kind)["properties"]["status"]["properties"]
+        assert status[KOPF_STATUS] == {
+            "type": "object",
+            "description": status[KOPF_STATUS]["description"],
+            "x-kubernetes-preserve-unknown-fields": True,
+        }
+        fields = {info.alias or name for name, info in kind.status.model_fields.items()}
+        assert KOPF_STATUS not in fields, kind.kind
 
 
 def test_schema_is_structural_enough() -> None:

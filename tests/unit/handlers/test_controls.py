@@ -181,19 +181,31 @@ async def _observe(obj: kopf.Body, backend: Linstor) -> kopf.Patch:
     return await run(timer.fn, obj, backend)
 
 
-async def test_the_pause_annotation_is_in_the_diff_that_fires_update_handlers() -> None:
-    """kopf drops annotations under its storage prefix (stratum.dev) from that diff, building it
-    and clearing its progress keys; the field handler and the progress storage keep this one."""
+@pytest.mark.parametrize(
+    "ours",
+    [
+        # Written by earlier versions, which kept kopf's state in annotations: kopf marked the
+        # prefix as its own with <prefix>/kopf-managed.
+        {"stratum.dev/kopf-managed": "yes", "stratum.dev/other": "x"},
+        # Created since kopf's state is in status: nothing marks the prefix.
+        {"stratum.dev/released-from-machineraidset": "set1", "stratum.dev/other": "x"},
+    ],
+    ids=["upgraded", "new"],
+)
+async def test_the_pause_annotation_is_in_the_diff_that_fires_update_handlers(ours: dict[str, str]) -> None:
+    """The diff base drops the annotations under our prefix (stratum.dev) and kopf's status field,
+    the progress storage clears its records; the field handler keeps the pause annotation in."""
     registry = build_registry(OperatorSettings(), kopf.OperatorRegistry())
     kopf_settings = kopf.OperatorSettings()
     OperatorSettings().configure_kopf(kopf_settings)  # what the startup handler does
     resource = kopf.Resource("linstor.stratum.dev", "v1alpha1", "resourcegroups")
-    # kopf marks the objects it handles with <prefix>/kopf-managed; that marks the prefix as its own.
-    marked = {"stratum.dev/kopf-managed": "yes", "stratum.dev/other": "x"}
-    obj = group_body(annotations={**marked, controls.PAUSED_ANNOTATION: "true"})
+    obj = group_body(annotations={**ours, "team": "storage", controls.PAUSED_ANNOTATION: "true"})
+    obj["status"]["kopf"] = {"progress": {"reconcile_resourcegroup": {"retries": 1}}}
     storage = kopf_settings.persistence.diffbase_storage
-    assert "metadata" not in storage.build(body=obj)  # every stratum.dev annotation dropped
+    unwatched = storage.build(body=obj)
+    assert unwatched["metadata"]["annotations"] == {"team": "storage"}  # every stratum.dev one dropped
     essence = storage.build(body=obj, extra_fields=registry._changing.get_extra_fields(resource=resource))
     diffed = kopf_settings.persistence.progress_storage.clear(essence=essence)
-    assert diffed["metadata"]["annotations"] == {controls.PAUSED_ANNOTATION: "true"}
+    assert diffed["metadata"]["annotations"] == {"team": "storage", controls.PAUSED_ANNOTATION: "true"}
     assert diffed["spec"] == obj["spec"]
+    assert "status" not in diffed

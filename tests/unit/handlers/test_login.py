@@ -10,10 +10,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import aiohttp
 import kopf
 import pytest
 from kopf._core.intents.causes import Activity  # kopf exports no name for it
 
+from stratum.api.crds import KINDS
 from stratum.handlers import login
 from stratum.handlers.main import build_registry
 from stratum.handlers.settings import OperatorSettings
@@ -93,3 +95,34 @@ def test_our_login_replaces_kopfs_fallback_logins(monkeypatch: pytest.MonkeyPatc
     build_registry(OperatorSettings(), registry)
     handlers = list(registry._activities.get_handlers(activity=Activity.AUTHENTICATION))
     assert [h.id for h in handlers] == ["login"]
+
+
+async def test_kopf_gets_a_session_with_bounded_connections(
+    account: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kopf's own session opens a connection per concurrent request (no limit)."""
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    token = jwt({"iat": now, "exp": now + 3600})
+    (account / "token").write_text(token)
+    (account / "ca.crt").unlink()  # not a certificate: the system's CAs then
+    registry = kopf.OperatorRegistry()
+    login.register_login(registry, account, connections=12)
+    (handler,) = registry._activities.get_handlers(activity=Activity.AUTHENTICATION)
+    context = await handler.fn(settings=kopf.OperatorSettings())
+    assert isinstance(context, kopf.AiohttpSession)
+    try:
+        info = login.service_account_login(account)
+        assert info is not None
+        assert context.server == info.server and context.default_namespace == "stratum"
+        assert context.expiration == info.expiration
+        assert isinstance(context.aiohttp_session.connector, aiohttp.TCPConnector)
+        assert context.aiohttp_session.connector.limit == 12
+        assert context.aiohttp_session.headers["Authorization"] == f"Bearer {token}"
+    finally:
+        await context.aiohttp_session.close()
+
+
+def test_the_watch_streams_leave_connections_for_the_patches() -> None:
+    """Each watched kind holds one of kopf's connections for good."""
+    assert len(KINDS) * 2 <= OperatorSettings().api_connections

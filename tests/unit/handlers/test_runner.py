@@ -88,6 +88,18 @@ async def test_unchanged_fields_are_not_patched() -> None:
     assert dict(again.status) == {}
 
 
+async def test_kopfs_state_in_status_is_left_to_kopf() -> None:
+    """status.kopf (kopf's progress and diff base, handlers/persistence.py) shares the status
+    PATCH with the pass: the runner neither writes nor removes it."""
+    kopf_state = {"progress": {"reconcile_resourcegroup": {"retries": 1}}, "last-handled-configuration": "{}"}
+    patch, _ = await run(
+        Outcome.done("ok", ResourceGroupStatus(linstor_name="rg1"), []),
+        status={"linstorName": "old", "kopf": kopf_state},
+    )
+    assert patch.status["linstorName"] == "rg1"
+    assert "kopf" not in patch.status
+
+
 async def test_a_waiting_pass_asks_kopf_to_retry_after_the_settings_delay() -> None:
     events = Events()
     outcome = Outcome.waiting(reasons.NAME_CONFLICT, "taken", retry=Wait.SLOW)
