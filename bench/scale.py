@@ -47,7 +47,15 @@ def run(
             results["scale"]["setupOnly"] = True
         if idle and converged:
             results["idle"] = _idle(stack, size, usage, len(keys))
-        cleanup = delete_all(stack, size, usage, "scale: delete")
+        try:
+            cleanup = delete_all(stack, size, usage, "scale: delete")
+        except Exception as exc:  # what was measured before the deletion stays in the results
+            cleanup = {
+                "seconds": None,
+                "error": f"{type(exc).__name__}: {exc}",
+                "backendsEmpty": {"ok": False},
+                "ok": False,
+            }
         results["scale"]["cleanup"] = cleanup
         results["scale"]["ok"] = results["scale"]["ok"] and cleanup["ok"]
         results["scale"]["operator"].update(usage.as_json())
