@@ -78,7 +78,12 @@ class ApiServer:
             self.own[verb] += 1
 
     def _send(
-        self, verb: str, method: str, path: str, body: dict[str, Any] | None = None
+        self,
+        verb: str,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[httpx.Response, int]:
         """One of this script's requests, counted as the server counts it, and sent again while the
         server answers 429 or 5xx (a loaded API server sheds load with 429, and right after the
@@ -89,9 +94,10 @@ class ApiServer:
         while True:
             attempt += 1
             try:
-                response = self.http.request(method, path, json=body)
+                response = self.http.request(method, path, json=body, headers=headers)
             except httpx.TransportError:
-                if time.monotonic() > deadline:
+                # A long answer cut off by a loaded server can itself outlast the deadline.
+                if time.monotonic() > deadline and attempt >= 3:
                     raise
             else:
                 self._count(verb)

@@ -71,6 +71,11 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{pm['apiserverReads']} / {pm['apiserverWrites']}",
             ),
             ("idle", "LINSTOR / MAAS writes / min", f"{pm['linstorWrites']} / {pm['maasWrites']}"),
+            (
+                "idle",
+                "writes in the first drift interval / after it",
+                f"{sum(idle['writes'].values()) - _steady(idle)} / {_steady(idle)}",
+            ),
             ("idle", "API server reads / object / min", _num(pm["apiserverReadsPerObject"])),
             ("idle", "LINSTOR reads / object / min", _num(pm["linstorReadsPerObject"])),
             ("idle", "MAAS reads / raid / min", _num(pm["maasReadsPerObject"])),
@@ -196,3 +201,8 @@ def table(results: dict[str, Any]) -> str:
 def write(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n")
+
+
+def _steady(idle: dict[str, Any]) -> int:
+    steady = idle["steadyWrites"]
+    return int(steady["apiserver"] + steady["linstor"] + steady["maas"])

@@ -47,7 +47,15 @@ def run(
             results["scale"]["setupOnly"] = True
         if idle and converged:
             results["idle"] = _idle(stack, size, usage, len(keys))
-        cleanup = delete_all(stack, size, usage, "scale: delete")
+        try:
+            cleanup = delete_all(stack, size, usage, "scale: delete")
+        except Exception as exc:  # what was measured before the deletion stays in the results
+            cleanup = {
+                "seconds": None,
+                "error": f"{type(exc).__name__}: {exc}",
+                "backendsEmpty": {"ok": False},
+                "ok": False,
+            }
         results["scale"]["cleanup"] = cleanup
         results["scale"]["ok"] = results["scale"]["ok"] and cleanup["ok"]
         results["scale"]["operator"].update(usage.as_json())
@@ -72,6 +80,7 @@ def _idle(stack: Stack, size: Size, usage: ProcessUsage, objects: int) -> dict[s
         got = window.since(stack)
         series.append(
             {
+                "startSeconds": round(len(series) * step, 1),
                 "apiserverWrites": got["apiserver"]["writes"],
                 "linstorWrites": got["backends"]["linstor"]["writes"],
                 "maasWrites": got["backends"]["maas"]["writes"],
@@ -105,7 +114,23 @@ def _idle(stack: Stack, size: Size, usage: ProcessUsage, objects: int) -> dict[s
         "linstorRequestsPerInterval": round(linstor["total"] / intervals, 1),
         "maasRequestsPerInterval": round(maas["total"] / intervals, 1),
         "writes": {"apiserver": api["writes"], "linstor": linstor["writes"], "maas": maas["writes"]},
+        "steadyWrites": _steady_writes(series, size.drift_interval),
         "windows": series,
         "requests": total,
         "ok": True,
+    }
+
+
+def _steady_writes(windows: list[dict[str, Any]], drift_interval: float) -> dict[str, int]:
+    """Writes in the windows that start a whole drift interval after the idle phase began. In
+    the first interval each object's first drift pass still records what changed in the backends
+    while the others were created (a ResourceGroup's resource count and maxVolumeSize, which
+    LINSTOR lowers with every volume placed in its pools); after it nothing changes, and every
+    write is churn."""
+    steady = [w for w in windows if w["startSeconds"] >= drift_interval]
+    return {
+        "apiserver": sum(w["apiserverWrites"] for w in steady),
+        "linstor": sum(w["linstorWrites"] for w in steady),
+        "maas": sum(w["maasWrites"] for w in steady),
+        "windows": len(steady),
     }
