@@ -147,8 +147,7 @@ class ApiServer:
         server's Table rendering of the CRD's printer columns, without the objects. A LIST of
         11,100 whole objects is ~44 MB of JSON, and parsing it every poll took most of a core
         (measured at xl); the table is ~1 MB."""
-        self._count("LIST")
-        response = self.http.get(kind.path, params={"includeObject": "None"}, headers={"Accept": TABLE})
+        response, _ = self._send("LIST", "GET", f"{kind.path}?includeObject=None", headers={"Accept": TABLE})
         response.raise_for_status()
         table = response.json()
         columns = [c["name"] for c in table["columnDefinitions"]]

@@ -24,22 +24,12 @@ from stratum.reconcile.maas import machineraid
 from stratum.reconcile.outcome import Outcome, status_patch
 from stratum.sim.linstor import LinstorSim
 from stratum.sim.maas import MaasSim
+from support.linstor_seeds import thin_nodes
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05)
 TB = 10**12
 API_KEY = "ck1:tk1:ts1"
-LINSTOR_SEED = {
-    "version": "1.33.2",
-    "nodes": [
-        {
-            "name": f"n{i}",
-            "storagePools": [
-                {"name": "thin", "provider": "LVM_THIN", "capacityKib": 104857600, "freeKib": 104857600}
-            ],
-        }
-        for i in (1, 2, 3)
-    ],
-}
+LINSTOR_SEED = thin_nodes(3)
 MACHINES = 3
 MAAS_SEED = {
     "apiKeys": [API_KEY],

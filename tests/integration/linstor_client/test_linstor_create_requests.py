@@ -20,20 +20,10 @@ from stratum.reconcile.linstor import resource, resourcegroup
 from stratum.reconcile.linstor.refs import GroupRef
 from stratum.reconcile.outcome import status_patch
 from stratum.sim.linstor import LinstorSim
+from support.linstor_seeds import thin_nodes
 
 FAST = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.01)
-SEED = {
-    "version": "1.33.2",
-    "nodes": [
-        {
-            "name": f"n{i}",
-            "storagePools": [
-                {"name": "thin", "provider": "LVM_THIN", "capacityKib": 104857600, "freeKib": 104857600}
-            ],
-        }
-        for i in (1, 2, 3)
-    ],
-}
+SEED = thin_nodes(3)
 READY_GROUP = GroupRef(linstor_name="rg1", ready=True, place_count=2)
 
 

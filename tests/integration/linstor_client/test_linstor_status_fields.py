@@ -25,20 +25,10 @@ from stratum.reconcile.linstor import resource, resourcegroup, snapshot
 from stratum.reconcile.linstor.refs import GroupRef, ResourceRef, SnapshotRef
 from stratum.reconcile.outcome import Outcome, status_patch
 from stratum.sim.linstor import LinstorSim
+from support.linstor_seeds import thin_nodes
 from support.status_paths import declared, written
 
-SEED = {
-    "version": "1.33.2",
-    "nodes": [
-        {
-            "name": f"n{i}",
-            "storagePools": [
-                {"name": "thin", "provider": "LVM_THIN", "capacityKib": 104857600, "freeKib": 104857600}
-            ],
-        }
-        for i in (1, 2, 3)
-    ],
-}
+SEED = thin_nodes(3)
 
 
 @pytest.fixture
