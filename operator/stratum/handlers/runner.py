@@ -93,7 +93,11 @@ async def run_pass(
         outcome.message = f"{outcome.message} (warnings: {'; '.join(outcome.warnings)})"
     name = body.metadata.name
     if outcome.ready:
-        log.info("%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change")
+        # A drift pass that changed nothing is the common case (every object, every interval).
+        level = logging.DEBUG if not raise_for_retry and not outcome.actions else logging.INFO
+        log.log(
+            level, "%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change"
+        )
     else:
         log.warning("%s %s: %s: %s", kind, name, outcome.reason, outcome.message)
     conditions = write_status(

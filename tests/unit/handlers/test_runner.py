@@ -332,3 +332,18 @@ async def test_a_degraded_reason_is_announced_once_not_on_every_progress_step() 
     second, _ = await run(later, status=dict(first.status), events=events)
     assert condition(second, "Degraded")["message"] == "syncing: n2 60%"
     assert [e.reason for e in events.posted if e.type == "Warning"] == ["Syncing"]
+
+
+async def test_a_drift_pass_that_changed_nothing_is_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    """Every object, every interval: at 11,100 objects an INFO line each was 10,000 a minute."""
+    caplog.set_level("DEBUG", logger="stratum")
+    status = ResourceGroupStatus(linstor_name="rg1")
+    await run(Outcome.done("in place", status, []), raise_for_retry=False)
+    await run(Outcome.done("in place", status, ["set a property"]), raise_for_retry=False)
+    await run(Outcome.done("in place", status, []))
+    levels = [(r.levelname, r.getMessage().split(": ", 1)[1]) for r in caplog.records if r.name == "stratum"]
+    assert levels == [
+        ("DEBUG", "Ready (no change)"),
+        ("INFO", "Ready (set a property)"),
+        ("INFO", "Ready (no change)"),
+    ]
