@@ -155,16 +155,16 @@ async def test_ready_tag_follows_every_array_naming_it(client: MaasClient, sim: 
     raid = new(client, sim, readyTag="storage-ready")
     raid.siblings = [Sibling("other", "other", False)]
     outcome = await raid.converged()
-    assert (await client.get_machine("abc123")).tag_names == []  # type: ignore[union-attr]
+    assert await tags_of(client, "abc123") == []
     raid.siblings = [Sibling("other", "other", True)]
     outcome = await raid.apply()
     assert "created MAAS tag storage-ready" in outcome.actions
-    assert (await client.get_machine("abc123")).tag_names == ["storage-ready"]  # type: ignore[union-attr]
+    assert await tags_of(client, "abc123") == ["storage-ready"]
     assert raid.status["readyTag"] == "storage-ready"
     await raid.converged()  # tag in place: no write
     deleted = await raid.delete()
     assert any("removed tag storage-ready" in a for a in deleted.actions)
-    assert (await client.get_machine("abc123")).tag_names == []  # type: ignore[union-attr]
+    assert await tags_of(client, "abc123") == []
 
 
 async def test_spec_uuid_is_set_after_the_array_is_recorded(client: MaasClient, sim: MaasSim) -> None:
@@ -209,3 +209,9 @@ async def test_an_https_region_with_a_private_ca(tmp_path: Path, seed: dict[str,
         MaasConfig.from_env(
             {"MAAS_API_URL": "https://m/MAAS/", "MAAS_API_KEY": API_KEY, "MAAS_CA_CERT": "/nope"}
         )
+
+
+async def tags_of(client: MaasClient, system_id: str) -> list[str]:
+    machine = await client.get_machine(system_id)
+    assert machine is not None, f"machine {system_id} is gone"
+    return list(machine.tag_names)
