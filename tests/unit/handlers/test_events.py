@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stratum.clients.errors import Backend, BackendRefused
-from stratum.handlers.events import KubeEvents, event_body
+from stratum.handlers.events import POSTERS, KubeEvents, event_body
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 RAID = {
@@ -112,3 +112,27 @@ async def test_a_full_queue_drops_instead_of_blocking_a_pass(caplog: pytest.LogC
         events.post(RAID, type="Normal", reason="Reconciled", message="m")
     assert events.queue.qsize() == events.queue.maxsize
     assert caplog.text.count("event queue full") == 3
+
+
+async def test_events_are_posted_several_at_a_time() -> None:
+    """A burst of objects turning Ready must not overflow the queue behind one slow POST."""
+
+    class SlowClient(FakeEventClient):
+        in_flight = 0
+        most = 0
+
+        async def create(self, event: dict[str, Any]) -> dict[str, Any]:
+            SlowClient.in_flight += 1
+            SlowClient.most = max(SlowClient.most, SlowClient.in_flight)
+            await asyncio.sleep(0.01)
+            SlowClient.in_flight -= 1
+            return await super().create(event)
+
+    client = SlowClient()
+    events = poster(client)
+    events.start()
+    for i in range(40):
+        events.post(RAID, type="Normal", reason="Reconciled", message=f"m{i}")
+    await events.close()
+    assert sorted(e["message"] for e in client.created) == sorted(f"m{i}" for i in range(40))
+    assert SlowClient.most == POSTERS > 1
