@@ -230,9 +230,8 @@ async def reconcile(
     status = ResourceGroupStatus(linstor_name=group)
     actions: list[str] = []
     observed = await client.get_resource_group(group)
-    created = False
+    created = observed is None
     if observed is None:
-        created = True
         await client.create_resource_group(
             group, description=creation_marker(uid), select_filter=select_filter(spec.placement)
         )
