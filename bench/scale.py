@@ -1,4 +1,4 @@
-"""Scenarios 1 and 2: everything applied at once until Ready (scale), then drift timers only
+"""Scenarios 1 and 2: everything applied at once until Ready (scale), then drift only
 (idle); then everything deleted and the backends checked empty."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def run(
 
 
 def _idle(stack: Stack, size: Size, usage: ProcessUsage, objects: int) -> dict[str, Any]:
-    """Only drift timers run: writes should be zero; reads are the cost of drift detection."""
+    """Only drift runs: writes should be zero; reads are the cost of drift detection."""
     windows = 10
     step = size.idle_seconds / windows
     cpu_before = usage.cpu_seconds

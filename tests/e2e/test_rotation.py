@@ -113,7 +113,7 @@ def test_client_certificate_and_ca_rotate_without_a_restart(plane: ControlPlane,
         volume.write(client_files(second, second.issue("stratum")))
         assert refused(sim, first.cert, renewed), "the old CA's client certificate is still accepted"
         reconciled(kube, "after-ca-rotation")
-        # Objects created before keep being reconciled (the drift timer reaches the backend).
+        # Objects created before keep being reconciled (the drift loop reaches the backend).
         for name in ("before-rotation", "after-renewal"):
             assert (kube.condition("lrg", name) or {}).get("status") == "True"
 

@@ -5,6 +5,7 @@ Secret's keys. (kopf's client is private; see clients/kube.py for why not the of
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from stratum.clients.kube import KubeConnection
 from stratum.clients.recording import PlannedRequest, recorder_for
 
 Body = dict[str, Any]
+Page = list[Body]
 PatchBody = Body | list[Body]
 """A merge patch, or the operations of a JSON patch."""
 
@@ -72,6 +74,18 @@ class KubeObjects:
         items: list[Body] = body.get("items") or []
         return items
 
+    async def pages(self, api_version: str, plural: str, limit: int = 500) -> AsyncIterator[Page]:
+        """Every object of a kind, `limit` at a time (a LIST of 10,000 objects at once is ~40 MB
+        held in memory); a continue token that expired raises BackendRefused (410)."""
+        params = {"limit": str(limit)}
+        while True:
+            body = _checked(await self._call("GET", _collection(api_version, plural), params=params))
+            yield body.get("items") or []
+            token = (body.get("metadata") or {}).get("continue")
+            if not token:
+                return
+            params = {"limit": str(limit), "continue": token}
+
     async def create(self, api_version: str, plural: str, body: Body) -> bool:
         response = await self._call("POST", _collection(api_version, plural), json=body)
         if response.status_code == 409:
@@ -94,6 +108,20 @@ class KubeObjects:
                 "PATCH",
                 f"{_collection(api_version, plural)}/{quote(name)}/status",
                 json={"status": status},
+                headers={"Content-Type": "application/merge-patch+json"},
+            )
+        )
+
+    async def patch_status_at(
+        self, api_version: str, plural: str, name: str, status: Body, *, resource_version: str
+    ) -> None:
+        """A merge patch of status that the API server applies only to the object at
+        `resource_version`: BackendConflict (409) when it changed since."""
+        _checked(
+            await self._call(
+                "PATCH",
+                f"{_collection(api_version, plural)}/{quote(name)}/status",
+                json={"metadata": {"resourceVersion": resource_version}, "status": status},
                 headers={"Content-Type": "application/merge-patch+json"},
             )
         )

@@ -14,7 +14,6 @@ import kopf
 from stratum.api.crds import BACKUP, REMOTE, SNAPSHOT_SCHEDULE, Kind
 from stratum.api.linstor_backup import BackupSpec, BackupStatus, RemoteSpec, SnapshotScheduleSpec
 from stratum.clients.errors import Backend, BackendNotConfigured
-from stratum.clients.kube import KubeConnection
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.clients.linstor import LinstorClient
 from stratum.handlers import controls
@@ -28,7 +27,7 @@ from stratum.handlers.registration import (
     resource_of,
 )
 from stratum.handlers.runner import Pass, run_pass
-from stratum.handlers.runtime import ClientKey
+from stratum.handlers.runtime import KUBE
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
 from stratum.reconcile.linstor import backup, remote, snapshotschedule
@@ -38,17 +37,7 @@ from stratum.reconcile.linstor.refs import ResourceRef, SnapshotRef
 from stratum.reconcile.linstor.schedule import ScheduleError, parse_schedule
 from stratum.reconcile.outcome import Outcome, Wait
 
-KUBE = ClientKey("kube", KubeObjects)
 log = logging.getLogger("stratum")
-
-
-def open_kube(settings: OperatorSettings) -> KubeObjects | None:
-    """The operator's own Kubernetes connection (kubeconfig or service account), or None."""
-    try:
-        return KubeObjects(KubeConnection.load(), timeout=settings.request_timeout)
-    except (RuntimeError, OSError) as exc:
-        log.warning("no Kubernetes connection for schedules and remotes: %s", exc)
-        return None
 
 
 def linstor_client(call: Call) -> LinstorClient:

@@ -57,21 +57,6 @@ class ObjectFilter(logging.Filter):
         return True
 
 
-class QuietTimersFilter(logging.Filter):
-    """Drops kopf's line for every drift timer that succeeded: at 11,100 objects and a 60 s
-    interval that was 10,800 lines a minute saying nothing (bench xl). A drift pass that finds
-    something to correct or fails is still logged, by the runner and by kopf."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.name == "kopf.objects"
-            and record.levelno == logging.INFO
-            and isinstance(record.msg, str)
-            and record.msg.startswith("Timer ")
-            and record.msg.endswith("_drift' succeeded.")
-        )
-
-
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, RFC 3339), level, logger, message, the object's
     kind/name/uid when there is one, and the traceback of an exception."""
@@ -95,8 +80,6 @@ def configure_logging(log_format: LogFormat, *, verbose: bool) -> None:
     """The root handler for the whole process (kopf's loggers propagate to it)."""
     handler = logging.StreamHandler()
     handler.addFilter(ObjectFilter())
-    if not verbose:
-        handler.addFilter(QuietTimersFilter())
     handler.setFormatter(JsonFormatter() if log_format is LogFormat.JSON else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]

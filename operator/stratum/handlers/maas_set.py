@@ -14,7 +14,6 @@ import kopf
 from stratum.api.crds import MACHINE_RAID, MACHINE_RAID_SET, Kind
 from stratum.api.maas import SET_LABEL, MachineRaidSetSpec
 from stratum.clients.errors import Backend
-from stratum.clients.kube import KubeConnection
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers.conditions import get_condition, is_ready
 from stratum.handlers.maas import CLIENT, not_configured
@@ -25,24 +24,13 @@ from stratum.handlers.registration import (
     register_all,
 )
 from stratum.handlers.runner import Pass
-from stratum.handlers.runtime import ClientKey
+from stratum.handlers.runtime import KUBE
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.maas import raidset
 from stratum.reconcile.outcome import Outcome
 
-KUBE = ClientKey("kube", KubeObjects)
 CHILDREN_INDEX = "machineraidset_children_index"
 log = logging.getLogger("stratum")
-
-
-def open_kube(settings: OperatorSettings) -> KubeObjects | None:
-    """The operator's own Kubernetes client for objects it creates (the set's children)."""
-    try:
-        connection = KubeConnection.load(settings.service_account_dir)
-        return KubeObjects(connection, timeout=settings.request_timeout)
-    except (OSError, RuntimeError) as exc:
-        log.warning("no Kubernetes client for MachineRaidSet children: %s", exc)
-        return None
 
 
 def children_index(

@@ -82,7 +82,7 @@ class Metrics:
         )
         self.drift_corrections = Counter(
             "stratum_drift_corrections_total",
-            "Drift-timer passes that had to change something in the backend.",
+            "Drift passes that had to change something in the backend.",
             ["kind"],
             registry=self.registry,
         )

@@ -29,9 +29,10 @@ from stratum.clients.errors import BackendError
 from stratum.clients.kube import KubeConnection
 from stratum.clients.observe import ignore_request
 from stratum.handlers import controls, linstor, linstor_backup, maas, maas_set
+from stratum.handlers.backends import open_kube
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import Call, PassFactory
-from stratum.handlers.runtime import Clients, Runtime
+from stratum.handlers.runtime import KUBE, Clients, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
 
@@ -184,10 +185,9 @@ def open_clients(settings: OperatorSettings) -> Clients:
     if maas_client is not None:
         clients.add(maas.CLIENT, maas_client)
     # A MachineRaidSet's plan records its children's changes; a Remote's pass reads its Secret.
-    kube = maas_set.open_kube(settings)
+    kube = open_kube(settings)
     if kube is not None:
-        clients.add(maas_set.KUBE, kube)
-        clients.add(linstor_backup.KUBE, kube)
+        clients.add(KUBE, kube)
     return clients
 
 

@@ -1,5 +1,5 @@
 """One registration per kind: the same reconcile on create, update and resume (retried with
-backoff by kopf) and on the drift timer (recorded only), plus a finalizer-backed delete.
+backoff by kopf) and in the kind's drift loop (recorded only), plus a finalizer-backed delete.
 Registrations happen when `stratum run` has built its settings, never at import.
 
 kopf adds the finalizer in a patch of its own before the first handler runs. That costs one
@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 import kopf
 
 from stratum.api.crds import VERSION, Kind
-from stratum.handlers import controls
+from stratum.handlers import controls, drift
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.logs import object_context
-from stratum.handlers.runner import CONDITIONS, Pass, run_pass
+from stratum.handlers.runner import CONDITIONS, Pass, Superseded, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
@@ -195,31 +195,24 @@ def register_kind(
             wait_for_inputs=waiting_for_objects(call, build),
         )
 
-    async def on_timer(
-        *,
-        body: kopf.Body,
-        spec: kopf.Spec,
-        status: kopf.Status,
-        patch: kopf.Patch,
-        memo: kopf.Memo,
-        **kwargs: Any,
-    ) -> None:
-        call = Call(body, spec, status, memo, kwargs)
-        if controls.is_paused(body):
-            controls.write_paused(patch, status, body.metadata.get("generation"), deleting=False)
-            return
-        outcome = await _run(
-            kind,
-            backend,
-            call,
-            patch,
-            _pass(kind, call, reconcile),
-            retry=0,
-            raise_for_retry=False,
-            shared_reads=interval,
-        )
+    async def on_drift(
+        body: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any], listed_at: float
+    ) -> kopf.Patch | None:
+        runtime: Runtime = memo["runtime"]
+        if not drift.due(body, runtime, idle=settings.drift_idle, now=time.monotonic()):
+            return None
+        call = Call(body, body.spec, body.status, memo, indexes)
+        patch = kopf.Patch()
+        run = drift.unless_superseded(_pass(kind, call, reconcile), runtime, call.uid, listed_at)
+        try:
+            outcome = await _run(
+                kind, backend, call, patch, run, retry=0, raise_for_retry=False, shared_reads=interval
+            )
+        except Superseded:
+            return None
         if outcome.actions:  # the backend had drifted from the spec
-            call.runtime.metrics.drift_corrected(kind.kind)
+            runtime.metrics.drift_corrected(kind.kind)
+        return patch
 
     async def on_delete(
         *,
@@ -261,14 +254,9 @@ def register_kind(
     kopf.on.resume(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
     kopf.on.create(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
     kopf.on.update(*resource, id=f"reconcile_{prefix}", registry=registry)(on_change)
-    kopf.timer(
-        *resource,
-        id=f"{prefix}_drift",
-        interval=interval,
-        initial_delay=interval,
-        idle=settings.drift_idle,
-        registry=registry,
-    )(on_timer)
+    loop = drift.DriftLoop(kind, interval, on_drift)
+    kopf.on.startup(id=f"{prefix}_drift", registry=registry)(loop.start)
+    kopf.on.cleanup(id=f"{prefix}_drift", registry=registry)(loop.stop)
     kopf.on.delete(*resource, id=f"delete_{prefix}", registry=registry)(on_delete)
 
 

@@ -32,6 +32,11 @@ OBSERVED_GENERATION = StatusBase.model_fields["observed_generation"].alias or "o
 CONDITIONS = StatusBase.model_fields["conditions"].alias or "conditions"
 
 
+class Superseded(Exception):
+    """A drift pass built from an object older than the object's last fresh pass: dropped before
+    it reads or writes anything (that pass saw the newer object)."""
+
+
 def failure_outcome(exc: Exception, backend: str) -> Outcome:
     """What a pass that raised reports: the reason comes from the error kind."""
     if isinstance(exc, BackendUnavailable):
@@ -60,8 +65,8 @@ async def run_pass(
     wait_for_inputs: Callable[[Outcome], Awaitable[Pass | None]] | None = None,
 ) -> Outcome:
     """One serialized pass. With `raise_for_retry` (change handlers) a pass that is not done
-    raises kopf.TemporaryError so kopf retries with backoff; the drift timer only records.
-    With `shared_reads` (the drift timer's interval) the backend reads may come from other
+    raises kopf.TemporaryError so kopf retries with backoff; a drift pass only records.
+    With `shared_reads` (the drift interval) the backend reads may come from other
     drift passes' of at most that age (stratum.clients.shared). A pass that waits for another
     object is given to `wait_for_inputs`, which may return a pass to run at once instead of
     reporting the wait."""
@@ -77,6 +82,8 @@ async def run_pass(
             reads = None if shared_reads is None else drift_reads(runtime, uid, shared_reads)
             try:
                 outcome = await run_reading(run, reads, ran_fresh)
+            except Superseded:
+                raise
             except Exception as exc:  # every failure becomes a condition, never a silent loop
                 failed = exc
                 outcome = failure_outcome(exc, backend)

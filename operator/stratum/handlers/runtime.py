@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers.events import EventSink
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.settings import OperatorSettings
@@ -25,6 +26,11 @@ class ClientKey(Generic[C]):
 
     name: str
     type: type[C]
+
+
+KUBE = ClientKey("kube", KubeObjects)
+"""The operator's own client for Kubernetes objects: drift listings, the objects sets and
+schedules create, status written outside kopf."""
 
 
 @dataclass
@@ -65,7 +71,7 @@ class Runtime:
         self.backend_slots = asyncio.Semaphore(self.settings.workers)
 
     def lock(self, uid: str) -> asyncio.Lock:
-        # One pass at a time per object: create/update handlers and the drift timer may fire together.
+        # One pass at a time per object: create/update handlers and drift may run together.
         return self.locks.setdefault(uid, asyncio.Lock())
 
     def forget(self, uid: str) -> None:

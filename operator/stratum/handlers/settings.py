@@ -55,7 +55,7 @@ class OperatorSettings:
     drift_interval: float = 60.0
     """How often every object is re-checked against its backend (`--drift-interval`)."""
     drift_idle: float = 5.0
-    """The drift timer waits this long after the last change of an object."""
+    """An object is not checked for drift within this long of its last pass on fresh reads."""
     shared_refresh_budget: int = 2
     """Drift passes share backend reads per interval; per-object reads the backend cannot list in
     bulk (LINSTOR volume groups, max volume sizes) are refreshed at most this many times per

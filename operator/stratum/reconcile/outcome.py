@@ -40,7 +40,7 @@ class Outcome:
     """The kind's status model; only the fields set on it are written (a field set to None is
     removed from status). None writes nothing besides conditions."""
     retry: Wait | None = None
-    """None when converged (only the drift timer looks again); else how soon to look again."""
+    """None when converged (only the drift loop looks again); else how soon to look again."""
     actions: list[str] = field(default_factory=list)
     """What this pass changed in the backend, one short sentence each."""
     progressing: bool = False
@@ -85,7 +85,7 @@ class Outcome:
 
     @property
     def converged(self) -> bool:
-        """Nothing left to do toward the spec (only the drift timer looks again)."""
+        """Nothing left to do toward the spec (only the drift loop looks again)."""
         return self.ready and not self.progressing
 
 

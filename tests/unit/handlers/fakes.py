@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
 
+from stratum.handlers.drift import Check, DriftLoop
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings
@@ -44,3 +46,28 @@ class Events:
 
 def runtime(events: Events | None = None, **settings: Any) -> Runtime:
     return Runtime(settings=OperatorSettings(**settings), metrics=Metrics(), events=events or Events())
+
+
+def drift_check(registry: kopf.OperatorRegistry, singular: str) -> Check:
+    """The check a kind's drift loop runs on each listed object (the loop is registered as kopf
+    startup and cleanup activities; its `start` is bound to it)."""
+    (start,) = [
+        h.fn
+        for h in registry._activities.get_all_handlers()
+        if h.id == f"{singular}_drift" and h.fn.__name__ == "start"
+    ]
+    loop = start.__self__  # type: ignore[attr-defined]
+    assert isinstance(loop, DriftLoop)
+    return loop.check
+
+
+async def drift(
+    check: Check, obj: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any] | None = None
+) -> kopf.Patch:
+    """One drift check of an object this process has handled before (as the loop checks only
+    those), listed now; the status patch it left."""
+    rt: Runtime = memo["runtime"]
+    rt.fresh_passes.setdefault(obj.metadata.uid or "", float("-inf"))
+    patch = await check(obj, memo, indexes or {}, time.monotonic())
+    assert patch is not None, "the drift check skipped the object"
+    return patch

@@ -8,12 +8,13 @@ from typing import Any
 import httpx
 import kopf
 import pytest
-from fakes import Events, body, runtime
+from fakes import Events, body, drift, drift_check, runtime
 
 from stratum.api.linstor import Placement
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.handlers import controls, linstor
 from stratum.handlers.main import build_registry
+from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor.properties import marker_props
 from stratum.reconcile.linstor.resourcegroup import select_filter
@@ -76,13 +77,7 @@ async def run(
     fn: Any, obj: kopf.Body, backend: Linstor, events: Events | None = None, **kwargs: Any
 ) -> kopf.Patch:
     """Call a registered handler's function on `obj`, with a LINSTOR client that talks to `backend`."""
-    rt = runtime(events)
-    rt.clients.add(
-        linstor.CLIENT,
-        LinstorClient(
-            LinstorConfig(controllers=("http://linstor:3370",)), transport=httpx.MockTransport(backend)
-        ),
-    )
+    rt = linstor_runtime(backend, events)
     patch = kopf.Patch()
     try:
         await fn(
@@ -97,6 +92,17 @@ async def run(
     finally:
         await rt.clients.close()
     return patch
+
+
+def linstor_runtime(backend: Linstor, events: Events | None = None) -> Runtime:
+    rt = runtime(events)
+    rt.clients.add(
+        linstor.CLIENT,
+        LinstorClient(
+            LinstorConfig(controllers=("http://linstor:3370",)), transport=httpx.MockTransport(backend)
+        ),
+    )
+    return rt
 
 
 async def call(
@@ -175,10 +181,13 @@ async def test_pausing_and_resuming_post_one_event_each() -> None:
 
 
 async def _observe(obj: kopf.Body, backend: Linstor) -> kopf.Patch:
-    """The drift timer's pass (records only, never raises)."""
-    registry = build_registry(OperatorSettings(), kopf.OperatorRegistry())
-    (timer,) = [h for h in registry._spawning.get_all_handlers() if h.id == "resourcegroup_drift"]
-    return await run(timer.fn, obj, backend)
+    """A drift check's pass (records only, never raises)."""
+    check = drift_check(build_registry(OperatorSettings(), kopf.OperatorRegistry()), "resourcegroup")
+    rt = linstor_runtime(backend)
+    try:
+        return await drift(check, obj, kopf.Memo(runtime=rt), {"resourcegroup_index": {}})
+    finally:
+        await rt.clients.close()
 
 
 @pytest.mark.parametrize(

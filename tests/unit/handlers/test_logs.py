@@ -101,19 +101,3 @@ def test_text_is_the_default_format() -> None:
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
-
-
-def test_a_drift_timer_that_succeeded_is_not_a_line(captured: io.StringIO) -> None:
-    obj = kopf.Body(
-        {"apiVersion": "linstor.stratum.dev/v1alpha1", "kind": "Resource", "metadata": {"name": "r1"}}
-    )
-    kopf_logger = ObjectLogger(body=obj, settings=kopf.OperatorSettings())
-    kopf_logger.info("Timer 'resource_drift' succeeded.")
-    kopf_logger.error("Timer 'resource_drift' failed temporarily: LINSTOR unreachable")
-    kopf_logger.info("Handler 'reconcile_resource' succeeded.")
-    kopf_logger.info("Timer 'snapshotschedule_tick' succeeded.")
-    assert [line["message"] for line in lines(captured)] == [
-        "Timer 'resource_drift' failed temporarily: LINSTOR unreachable",
-        "Handler 'reconcile_resource' succeeded.",
-        "Timer 'snapshotschedule_tick' succeeded.",
-    ]

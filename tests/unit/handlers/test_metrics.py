@@ -1,4 +1,4 @@
-"""The operator's metrics from what the handlers do: a drift-timer pass that changed the backend
+"""The operator's metrics from what the handlers do: a drift pass that changed the backend
 counts as a drift correction (a change-handler pass does not), passes in flight, Degraded
 objects counted from the conditions a pass leaves, backend reachability, the leader, build info
 and the process/platform collectors."""
@@ -11,7 +11,7 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, runtime
+from fakes import body, drift, drift_check, runtime
 
 import stratum
 from stratum.api import crds
@@ -41,11 +41,16 @@ def handlers(factory: Any) -> dict[str, Any]:
         backend="linstor",
         reconcile=factory,
         finalize=finalize,
-        settings=OperatorSettings(),
+        settings=OperatorSettings(drift_idle=0),
         registry=registry,
     )
     found = {f"{h.id}/{h.reason}": h.fn for h in registry._changing.get_all_handlers()}
-    found.update({h.id: h.fn for h in registry._spawning.get_all_handlers()})
+    check = drift_check(registry, KIND.singular)
+
+    async def drifted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> kopf.Patch:
+        return await drift(check, body, memo)
+
+    found[f"{KIND.singular}_drift"] = drifted
     return found
 
 
@@ -64,12 +69,12 @@ async def test_a_timer_pass_that_changed_the_backend_is_a_drift_correction(
     rt = runtime()
     memo = kopf.Memo(runtime=rt)
     args = {"body": body(), "spec": {}, "status": {}, "memo": memo}
-    await fns[f"{KIND.singular}_drift"](patch=kopf.Patch(), **args)
+    await fns[f"{KIND.singular}_drift"](**args)
     assert value(rt.metrics, "stratum_drift_corrections_total", kind="ResourceGroup") == 0
     actions.append("created resource group obj")
     await fns[f"reconcile_{KIND.singular}/create"](patch=kopf.Patch(), retry=0, **args)
     assert value(rt.metrics, "stratum_drift_corrections_total", kind="ResourceGroup") == 0
-    await fns[f"{KIND.singular}_drift"](patch=kopf.Patch(), **args)
+    await fns[f"{KIND.singular}_drift"](**args)
     assert value(rt.metrics, "stratum_drift_corrections_total", kind="ResourceGroup") == 1
 
 
@@ -86,12 +91,7 @@ async def test_passes_in_flight_are_counted_while_they_run(monkeypatch: pytest.M
     fns = handlers(factory)
     rt = runtime()
     timer = fns[f"{KIND.singular}_drift"]
-    tasks = [
-        asyncio.create_task(
-            timer(body=body(name=n), spec={}, status={}, memo=kopf.Memo(runtime=rt), patch=kopf.Patch())
-        )
-        for n in ("a", "b")
-    ]
+    tasks = [asyncio.create_task(timer(body=body(name=n), memo=kopf.Memo(runtime=rt))) for n in ("a", "b")]
     await asyncio.sleep(0.01)
     assert value(rt.metrics, "stratum_reconcile_in_flight", kind="ResourceGroup") == 2
     release.set()
@@ -115,10 +115,7 @@ async def test_degraded_objects_are_counted_from_the_conditions_a_pass_leaves() 
 
     async def tick(name: str, status: dict[str, Any]) -> dict[str, Any]:
         """One drift pass; the status it leaves (as the next pass will read it)."""
-        patch = kopf.Patch()
-        await fns[f"{KIND.singular}_drift"](
-            body=body(name=name), spec={}, status=status, memo=memo, patch=patch
-        )
+        patch = await fns[f"{KIND.singular}_drift"](body=body(name=name, status=status), memo=memo)
         return {**status, **patch.status}
 
     sick.update({"a", "b"})

@@ -17,6 +17,7 @@ from fakes import body, runtime
 from stratum.api import crds
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.handlers import linstor
+from stratum.handlers.drift import DriftLoop
 from stratum.handlers.main import build_registry
 from stratum.handlers.registration import Call
 from stratum.handlers.settings import FINALIZER, OperatorSettings
@@ -32,23 +33,33 @@ DRIFTING = [k for k in crds.KINDS if k is not crds.SNAPSHOT_SCHEDULE]
 CLOCK = "snapshotschedule_clock"
 
 
-def test_timers_take_their_interval_from_the_settings() -> None:
+def drift_loops(registry: kopf.OperatorRegistry) -> dict[str, DriftLoop]:
+    loops = {}
+    for handler in registry._activities.get_all_handlers():
+        loop = getattr(handler.fn, "__self__", None)
+        if isinstance(loop, DriftLoop):
+            loops[handler.id] = loop
+    return loops
+
+
+def test_drift_loops_take_their_interval_from_the_settings() -> None:
     registry = registered(
         OperatorSettings(drift_interval=7.5, drift_idle=1.0, machine_poll_interval=3.0, schedule_tick=0.5)
     )
-    timers = [t for t in registry._spawning.get_all_handlers() if t.id != CLOCK]
-    assert sorted(t.id for t in timers) == sorted(f"{k.singular}_drift" for k in DRIFTING)
-    # A MachineRaidSet's timer is its machine poll (a newly tagged machine gets its child soon).
+    loops = drift_loops(registry)
+    assert sorted(loops) == sorted(f"{k.singular}_drift" for k in DRIFTING)
+    # Started with the operator and stopped with it: one startup and one cleanup activity each.
+    activities = [(h.id, h.activity.value) for h in registry._activities.get_all_handlers() if h.id in loops]
+    assert sorted(activities) == sorted((i, a) for i in loops for a in ("startup", "cleanup"))
+    # A MachineRaidSet's loop is its machine poll (a newly tagged machine gets its child soon).
     polled = f"{crds.MACHINE_RAID_SET.singular}_drift"
-    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id != polled} == {(7.5, 7.5, 1.0)}
-    assert {(t.interval, t.initial_delay, t.idle) for t in timers if t.id == polled} == {(3.0, 3.0, 1.0)}
-    (clock,) = [t for t in registry._spawning.get_all_handlers() if t.id == CLOCK]
-    assert clock.interval == 0.5
-    assert sorted(t.id for t in registered(OperatorSettings())._spawning.get_all_handlers()) == sorted(
-        [t.id for t in timers] + [CLOCK]
-    )
-    defaults = {t.id: t.interval for t in registered(OperatorSettings())._spawning.get_all_handlers()}
-    assert defaults.pop(polled) == 5.0 and defaults.pop(CLOCK) == 1.0 and set(defaults.values()) == {60.0}
+    assert {loop.interval for i, loop in loops.items() if i != polled} == {7.5}
+    assert loops[polled].interval == 3.0
+    # The schedule's clock stays a kopf timer: a few objects, a short tick.
+    (clock,) = registry._spawning.get_all_handlers()
+    assert (clock.id, clock.interval) == (CLOCK, 0.5)
+    defaults = {i: loop.interval for i, loop in drift_loops(registered(OperatorSettings())).items()}
+    assert defaults.pop(polled) == 5.0 and set(defaults.values()) == {60.0}
 
 
 def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finalizer() -> None:
@@ -59,15 +70,13 @@ def test_every_kind_reconciles_on_create_update_resume_and_deletes_with_a_finali
         assert ids.count(f"delete_{kind.singular}") == 1
     # group, resource, snapshot, remote, backup, readyTag and MachineRaidSet children indexes
     assert len(registry._indexing.get_all_handlers()) == 7
-    assert [h.id for h in registry._activities.get_all_handlers()] == [
-        "login",
-        "register_startup.<locals>.configure",
-    ]
+    others = [h.id for h in registry._activities.get_all_handlers() if not h.id.endswith("_drift")]
+    assert others == ["login", "register_startup.<locals>.configure"]
 
 
 async def test_startup_applies_the_settings_to_kopf() -> None:
     registry = registered(OperatorSettings(kopf_error_backoff=9, request_timeout=33))
-    _login, startup = registry._activities.get_all_handlers()
+    _login, startup = [h for h in registry._activities.get_all_handlers() if not h.id.endswith("_drift")]
     kopf_settings = kopf.OperatorSettings()
     await startup.fn(settings=kopf_settings)
     assert kopf_settings.persistence.finalizer == FINALIZER
@@ -190,4 +199,3 @@ def test_the_schedule_clock_does_not_log_every_tick() -> None:
 
     assert not QUIET_CLOCK.filter(record(logging.INFO, f"Timer '{CLOCK}' succeeded."))
     assert QUIET_CLOCK.filter(record(logging.ERROR, f"Timer '{CLOCK}' failed with an exception."))
-    assert QUIET_CLOCK.filter(record(logging.INFO, "Timer 'resource_drift' succeeded."))

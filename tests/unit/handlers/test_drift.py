@@ -1,0 +1,70 @@
+"""Which listed objects a drift loop checks, and a check dropped when the object had a fresh pass
+after it was listed (the listed object may be older than the one that pass saw)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import kopf
+import pytest
+from fakes import runtime
+
+from stratum.handlers import controls
+from stratum.handlers.drift import due, unless_superseded
+from stratum.handlers.runner import Superseded
+from stratum.reconcile.outcome import Outcome
+
+
+def listed(uid: str = "u1", **metadata: Any) -> kopf.Body:
+    return kopf.Body({"metadata": {"name": "obj", "uid": uid, **metadata}, "spec": {}, "status": {}})
+
+
+def test_only_objects_handled_once_and_idle_since_are_due() -> None:
+    rt = runtime()
+    assert not due(listed(), rt, idle=5, now=100)  # not handled by this process yet
+    rt.fresh_passes["u1"] = 96.0
+    assert not due(listed(), rt, idle=5, now=100)  # a pass 4 s ago
+    assert due(listed(), rt, idle=5, now=101)
+
+
+def test_objects_being_deleted_or_paused_are_not_due() -> None:
+    rt = runtime()
+    rt.fresh_passes["u1"] = 0.0
+    assert not due(listed(deletionTimestamp="2026-12-01T00:00:00Z"), rt, idle=5, now=100)
+    assert not due(listed(annotations={controls.PAUSED_ANNOTATION: "true"}), rt, idle=5, now=100)
+    assert due(listed(annotations={controls.PAUSED_ANNOTATION: "false"}), rt, idle=5, now=100)
+
+
+async def test_a_check_listed_before_the_last_fresh_pass_is_dropped_before_it_runs() -> None:
+    rt = runtime()
+    ran: list[str] = []
+
+    async def run() -> Outcome:
+        ran.append("ran")
+        return Outcome.done("ok", None, [])
+
+    rt.fresh_passes["u1"] = 10.0
+    assert (await unless_superseded(run, rt, "u1", listed_at=11.0)()).ready
+    rt.fresh_passes["u1"] = 12.0  # a change handler ran after the LIST
+    with pytest.raises(Superseded):
+        await unless_superseded(run, rt, "u1", listed_at=11.0)()
+    assert ran == ["ran"]
+
+
+async def test_the_check_is_made_under_the_objects_lock_when_the_pass_starts() -> None:
+    """A change handler holding the lock finishes first; the drift pass then sees its fresh pass."""
+    rt = runtime()
+    rt.fresh_passes["u1"] = 10.0
+    checked = unless_superseded(lambda: asyncio.sleep(0, Outcome.done("ok", None, [])), rt, "u1", 11.0)
+
+    async def drift_pass() -> Outcome:
+        async with rt.lock("u1"):
+            return await checked()
+
+    async with rt.lock("u1"):
+        waiting = asyncio.create_task(drift_pass())
+        await asyncio.sleep(0)
+        rt.fresh_passes["u1"] = 12.0  # the change handler's pass, ending under the lock
+    with pytest.raises(Superseded):
+        await waiting
