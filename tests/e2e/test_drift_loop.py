@@ -15,7 +15,9 @@ from pydantic import BaseModel
 
 from stratum.api.common import StatusBase
 from stratum.api.crds import VERSION, Kind
+from stratum.clients.errors import BackendConflict
 from stratum.clients.kube import KubeConnection
+from stratum.clients.kube_status import StatusWriter
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers import drift
 from stratum.handlers.drift import DriftLoop
@@ -112,7 +114,7 @@ async def test_a_sweep_checks_each_object_once_and_writes_only_onto_the_listed_v
 
     async def check(
         body: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any], listed_at: float
-    ) -> kopf.Patch | None:
+    ) -> drift.Checked | None:
         name = body.metadata.name or ""
         seen.append(name)
         if name == "p1":
@@ -121,9 +123,7 @@ async def test_a_sweep_checks_each_object_once_and_writes_only_onto_the_listed_v
             raise RuntimeError("a bug in one check")
         if name == "p3":  # changed by someone else after the LIST
             kube.patch(f"{PROBE.plural}.{GROUP}", name, {"spec": {"n": 33}})
-        patch = kopf.Patch()
-        patch.status["checked"] = name
-        return patch
+        return drift.Checked({"checked": name}, str(body.metadata.get("resourceVersion")))
 
     sweep = await DriftLoop(PROBE, 60, check).sweep(objects, kopf.Memo(), {}, workers=2)
     assert sorted(seen) == sorted(probes)
@@ -141,7 +141,7 @@ async def test_the_loop_sweeps_every_interval_until_stopped(probes: list[str], o
 
     async def check(
         body: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any], listed_at: float
-    ) -> kopf.Patch | None:
+    ) -> drift.Checked | None:
         if body.metadata.name == probes[0]:
             sweeps.append(1)
         return None
@@ -156,3 +156,24 @@ async def test_the_loop_sweeps_every_interval_until_stopped(probes: list[str], o
     assert 2 <= count <= 4  # one per 0.3 s, the first after one interval
     await asyncio.sleep(0.5)
     assert len(sweeps) == count  # stopped
+
+
+async def test_a_status_write_onto_a_version_lands_only_on_that_version(
+    kube: Kube, probes: list[str]
+) -> None:
+    """The write that guards a rollback (its intent) and a drift pass's status: onto the version
+    the pass read, or not at all."""
+    writer = StatusWriter(KubeConnection.from_kubeconfig(kube.kubeconfig))
+    try:
+        name = probes[-1]
+        read = str(kube.get(f"{PROBE.plural}.{GROUP}", name)["metadata"]["resourceVersion"])
+        written = await writer.patch_status(
+            GROUP, VERSION, PROBE.plural, name, {"n": 1}, resource_version=read
+        )
+        assert written and written != read
+        with pytest.raises(BackendConflict):
+            await writer.patch_status(GROUP, VERSION, PROBE.plural, name, {"n": 2}, resource_version=read)
+        await writer.patch_status(GROUP, VERSION, PROBE.plural, name, {"n": 3}, resource_version=written)
+        assert status_of(kube, name)["n"] == 3
+    finally:
+        await writer.close()

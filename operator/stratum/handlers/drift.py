@@ -8,8 +8,9 @@ runs the kind's drift check on each listed object, at most `workers` at once.
 
 A listed object can be older than the object by the time its check runs. The check is dropped
 when the object had a fresh pass since the LIST (a change handler ran on the newer object,
-`Superseded`), and what it writes to status is written only onto the listed resourceVersion (else
-409: dropped; the next sweep lists the newer object)."""
+`Superseded`), and what it writes to status is written only onto the version it read (listed, or
+left by its own write of a rollback's intent; else 409: dropped, the next sweep lists the newer
+object)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,21 @@ from stratum.reconcile.outcome import Outcome
 
 log = logging.getLogger("stratum")
 
-Check = Callable[[kopf.Body, kopf.Memo, Mapping[str, Any], float], Awaitable[kopf.Patch | None]]
-"""One object's drift check: (listed body, memo, kopf's indexes, when it was listed) -> the status
-patch its pass left (None: not checked)."""
+
+@dataclass(frozen=True)
+class Checked:
+    """What one object's drift check left to write."""
+
+    status: dict[str, Any]
+    """The changes to status (empty: nothing to write)."""
+    resource_version: str
+    """The object's version the changes apply to: as listed, or as the pass's own status write
+    (a rollback's intent) left it."""
+
+
+Check = Callable[[kopf.Body, kopf.Memo, Mapping[str, Any], float], Awaitable[Checked | None]]
+"""One object's drift check: (listed body, memo, kopf's indexes, when it was listed) -> what it
+left to write (None: not checked)."""
 PAGE = 500
 
 
@@ -133,17 +146,18 @@ class DriftLoop:
             async with slots:
                 body = kopf.Body(cast(kopf.RawBody, raw))
                 try:
-                    patch = await self.check(body, memo, indexes, listed_at)
-                    if patch is None:
+                    checked = await self.check(body, memo, indexes, listed_at)
+                    if checked is None:
                         return
                     done.checked += 1
-                    status = patch.get("status")
-                    if not status:
+                    if not checked.status:
                         return
-                    version = str(body.metadata.get("resourceVersion") or "")
-                    name = body.metadata.name or ""
                     await kube.patch_status_at(
-                        api_version, self.kind.plural, name, dict(status), resource_version=version
+                        api_version,
+                        self.kind.plural,
+                        body.metadata.name or "",
+                        checked.status,
+                        resource_version=checked.resource_version,
                     )
                     done.written += 1
                 except BackendConflict:

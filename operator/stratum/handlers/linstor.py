@@ -17,7 +17,7 @@ from stratum.api.linstor import (
     RollbackStatus,
     SnapshotSpec,
 )
-from stratum.clients.errors import Backend, BackendNotConfigured
+from stratum.clients.errors import Backend, BackendConflict, BackendNotConfigured
 from stratum.clients.kube import KubeConnection
 from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
@@ -29,7 +29,7 @@ from stratum.handlers.registration import (
     PassFactory,
     register_all,
 )
-from stratum.handlers.runner import Pass
+from stratum.handlers.runner import Pass, Superseded
 from stratum.handlers.runtime import ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
@@ -118,8 +118,22 @@ def _status_writer(call: Call) -> StatusWriter:
 
 def _rollback_recorder(call: Call) -> RecordIntent:
     async def record(sent: RollbackSent | None) -> None:
+        """Written onto the object as the pass read it: when it changed since (another pass may
+        have sent this rollback), nothing is sent and the pass runs again on the newer object."""
         patch = status_patch(ResourceStatus(rollback_sent=sent))
-        await _status_writer(call).patch_status(RESOURCE.group, VERSION, RESOURCE.plural, call.name, patch)
+        writer = _status_writer(call)
+        try:
+            version = await writer.patch_status(
+                RESOURCE.group,
+                VERSION,
+                RESOURCE.plural,
+                call.name,
+                patch,
+                resource_version=call.resource_version,
+            )
+        except BackendConflict as exc:
+            raise Superseded(exc.message) from exc
+        call.written_versions.append(version)
 
     return record
 

@@ -37,6 +37,7 @@ WAITS_FOR_OBJECTS = frozenset(
     {reasons.WAITING_FOR_RESOURCE_GROUP, reasons.WAITING_FOR_RESOURCE, reasons.WAITING_FOR_SNAPSHOT}
 )
 INDEX_POLL = 0.1
+SUPERSEDED_RETRY = 1.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Call:
     indexes: Mapping[str, Any]
     looked_up: list[tuple[str, str, Any]] = field(default_factory=list)
     """Every index value a pass was built from, to notice when one changes."""
+    written_versions: list[str] = field(default_factory=list)
+    """The object's resourceVersions after each status write the pass made itself."""
 
     @property
     def name(self) -> str:
@@ -58,6 +61,13 @@ class Call:
     @property
     def uid(self) -> str:
         return self.body.metadata.uid or ""
+
+    @property
+    def resource_version(self) -> str:
+        """The object's version as this pass knows it: as read, or as its own last write left it."""
+        if self.written_versions:
+            return self.written_versions[-1]
+        return str(self.body.metadata.get("resourceVersion") or "")
 
     @property
     def runtime(self) -> Runtime:
@@ -197,7 +207,7 @@ def register_kind(
 
     async def on_drift(
         body: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any], listed_at: float
-    ) -> kopf.Patch | None:
+    ) -> drift.Checked | None:
         runtime: Runtime = memo["runtime"]
         if not drift.due(body, runtime, idle=settings.drift_idle, now=time.monotonic()):
             return None
@@ -212,7 +222,7 @@ def register_kind(
             return None
         if outcome.actions:  # the backend had drifted from the spec
             runtime.metrics.drift_corrected(kind.kind)
-        return patch
+        return drift.Checked(dict(patch.status), call.resource_version)
 
     async def on_delete(
         *,
@@ -313,6 +323,11 @@ async def _run(
                 shared_reads=shared_reads,
                 wait_for_inputs=wait_for_inputs,
             )
+    except Superseded as exc:
+        if not raise_for_retry:
+            raise
+        # Nothing was written: kopf runs the handler again on the newer object.
+        raise kopf.TemporaryError(f"{exc}; again on the newer object", delay=SUPERSEDED_RETRY) from exc
     finally:
         # Counted from the conditions as this pass leaves them (patched, else unchanged).
         conditions = patch.status.get(CONDITIONS) or call.status.get(CONDITIONS) or []

@@ -65,9 +65,9 @@ async def drift(
     check: Check, obj: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any] | None = None
 ) -> kopf.Patch:
     """One drift check of an object this process has handled before (as the loop checks only
-    those), listed now; the status patch it left."""
+    those), listed now; what it left to write."""
     rt: Runtime = memo["runtime"]
     rt.fresh_passes.setdefault(obj.metadata.uid or "", float("-inf"))
-    patch = await check(obj, memo, indexes or {}, time.monotonic())
-    assert patch is not None, "the drift check skipped the object"
-    return patch
+    checked = await check(obj, memo, indexes or {}, time.monotonic())
+    assert checked is not None, "the drift check skipped the object"
+    return checked

@@ -13,6 +13,7 @@ from fakes import Events, body, drift, drift_check, runtime
 from stratum.api.linstor import Placement
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.handlers import controls, linstor
+from stratum.handlers.drift import Checked
 from stratum.handlers.main import build_registry
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings
@@ -180,7 +181,7 @@ async def test_pausing_and_resuming_post_one_event_each() -> None:
     assert [e.reason for e in events.posted] == ["Paused", "Resumed"]
 
 
-async def _observe(obj: kopf.Body, backend: Linstor) -> kopf.Patch:
+async def _observe(obj: kopf.Body, backend: Linstor) -> Checked:
     """A drift check's pass (records only, never raises)."""
     check = drift_check(build_registry(OperatorSettings(), kopf.OperatorRegistry()), "resourcegroup")
     rt = linstor_runtime(backend)

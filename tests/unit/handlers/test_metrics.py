@@ -16,6 +16,7 @@ from fakes import body, drift, drift_check, runtime
 import stratum
 from stratum.api import crds
 from stratum.handlers.conditions import get_condition
+from stratum.handlers.drift import Checked
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import Call, register_kind
 from stratum.handlers.runner import Pass
@@ -47,7 +48,7 @@ def handlers(factory: Any) -> dict[str, Any]:
     found = {f"{h.id}/{h.reason}": h.fn for h in registry._changing.get_all_handlers()}
     check = drift_check(registry, KIND.singular)
 
-    async def drifted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> kopf.Patch:
+    async def drifted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> Checked:
         return await drift(check, body, memo)
 
     found[f"{KIND.singular}_drift"] = drifted
