@@ -69,7 +69,7 @@ def unless_superseded(run: Pass, runtime: Runtime, uid: str, listed_at: float) -
 
     async def checked() -> Outcome:
         if runtime.fresh_passes.get(uid, float("-inf")) > listed_at:
-            raise Superseded(uid)
+            raise Superseded(f"{uid} had a pass on a newer object")
         return await run()
 
     return checked
@@ -129,7 +129,9 @@ class DriftLoop:
                 log.warning("drift of %s: listing failed: %s", self.kind.plural, exc.message)
                 continue
             took = time.monotonic() - started
-            level = logging.WARNING if took > self.interval else logging.DEBUG
+            level = logging.INFO if sweep.written or sweep.conflicts or sweep.failed else logging.DEBUG
+            if took > self.interval:
+                level = logging.WARNING  # the next sweep starts late: give it time or fewer objects
             log.log(level, "drift of %s: %s in %.1f s", self.kind.plural, sweep, took)
 
     async def sweep(

@@ -98,18 +98,10 @@ async def run_pass(
         )
     if outcome.warnings:
         outcome.message = f"{outcome.message} (warnings: {'; '.join(outcome.warnings)})"
-    name = body.metadata.name
-    if outcome.ready:
-        # A drift pass that changed nothing is the common case (every object, every interval).
-        level = logging.DEBUG if not raise_for_retry and not outcome.actions else logging.INFO
-        log.log(
-            level, "%s %s: %s (%s)", kind, name, outcome.reason, "; ".join(outcome.actions) or "no change"
-        )
-    else:
-        log.warning("%s %s: %s: %s", kind, name, outcome.reason, outcome.message)
     conditions = write_status(
         patch, status, generation, outcome, deleting=deleting, failed=failed is not None
     )
+    log_outcome(kind, body.metadata.name, outcome, sorted(patch.status), drift=not raise_for_retry)
     ready_now = get_condition(conditions, "Ready")
     runtime.metrics.object_state(kind, uid, str(ready_now["status"]) if ready_now else "Unknown")
     runtime.metrics.reconciled(
@@ -128,6 +120,20 @@ async def run_pass(
         settings.retry_delay(outcome.retry) if outcome.retry is not None else settings.backoff.seconds(retry)
     )
     raise kopf.TemporaryError(f"{outcome.reason}: {outcome.message}", delay=delay)
+
+
+def log_outcome(kind: str, name: str | None, outcome: Outcome, written: list[str], *, drift: bool) -> None:
+    """A pass that is not Ready is a warning. A Ready one says what it changed in the backend and
+    which status fields it wrote; a drift pass that changed neither (every object, every
+    interval) is a DEBUG line."""
+    if not outcome.ready:
+        log.warning("%s %s: %s: %s", kind, name, outcome.reason, outcome.message)
+        return
+    changes = "; ".join(outcome.actions) or "no change"
+    level = logging.DEBUG if drift and not outcome.actions and not written else logging.INFO
+    if written:
+        changes = f"{changes}; status: {', '.join(written)}"
+    log.log(level, "%s %s: %s (%s)", kind, name, outcome.reason, changes)
 
 
 def drift_reads(runtime: Runtime, uid: str, interval: float) -> SharedReads:

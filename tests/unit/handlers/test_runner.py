@@ -335,14 +335,18 @@ async def test_a_degraded_reason_is_announced_once_not_on_every_progress_step() 
 
 
 async def test_a_drift_pass_that_changed_nothing_is_logged_at_debug(caplog: pytest.LogCaptureFixture) -> None:
-    """Every object, every interval: at 11,100 objects an INFO line each was 10,000 a minute."""
+    """Every object, every interval: at 11,100 objects an INFO line each was 10,000 a minute. A
+    drift pass that wrote status says which fields (what a status write while idle was)."""
     caplog.set_level("DEBUG", logger="stratum")
     status = ResourceGroupStatus(linstor_name="rg1")
-    await run(Outcome.done("in place", status, []), raise_for_retry=False)
-    await run(Outcome.done("in place", status, ["set a property"]), raise_for_retry=False)
-    await run(Outcome.done("in place", status, []))
+    first, _ = await run(Outcome.done("in place", status, []), raise_for_retry=False)
+    settled = dict(first.status)
+    await run(Outcome.done("in place", status, []), status=settled, raise_for_retry=False)
+    await run(Outcome.done("in place", status, ["set a property"]), status=settled, raise_for_retry=False)
+    await run(Outcome.done("in place", status, []), status=settled)
     levels = [(r.levelname, r.getMessage().split(": ", 1)[1]) for r in caplog.records if r.name == "stratum"]
     assert levels == [
+        ("INFO", "Ready (no change; status: conditions, linstorName, observedGeneration)"),
         ("DEBUG", "Ready (no change)"),
         ("INFO", "Ready (set a property)"),
         ("INFO", "Ready (no change)"),
