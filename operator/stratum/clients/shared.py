@@ -5,8 +5,9 @@ drift interval instead of a few times per object.
 The runner chooses per pass, through a context variable, so reconcile code calls the same client
 methods either way:
 - change-driven passes (create, update, resume, delete) read fresh;
-- a drift pass reads shared data no older than `max_age`, and never data older than its own
-  object's last fresh pass (`not_before`): its own last write is always seen;
+- a drift pass reads shared data no older than `max_age` nor than its sweep (`refetch_before`), and
+  never data older than its own object's last fresh pass (`not_before`): its own last write is
+  always seen;
 - a pass reading shared data that is about to write raises `SharedReadWrite` before anything is
   sent; the runner runs it again with fresh reads, so nothing is ever written on shared data.
 """
@@ -38,6 +39,10 @@ class SharedReads:
 
     max_age: float
     not_before: float = 0.0
+    refetch_before: float = float("-inf")
+    """A shared list fetched before this moment is fetched again (once, by the first pass that
+    asks): a drift sweep's start, so each sweep reads the lists afresh instead of reusing the
+    last sweep's, which are a little under `max_age` old when it starts."""
     refresh_budget: int = 2
     """Reads per `max_age` that refresh one object's entry the backend cannot list in bulk
     (LINSTOR volume groups, max volume size); beyond it the older entry is served."""
@@ -92,7 +97,7 @@ class SharedValue(Generic[T]):
         async with self._lock:
             if self._failed is not None and self.clock() - self._failed[0] < min(FAILURE_HOLD, reads.max_age):
                 raise self._failed[1]
-            if self.clock() - self._fetched_at >= reads.max_age:
+            if self.clock() - self._fetched_at >= reads.max_age or self._fetched_at < reads.refetch_before:
                 self._value = None  # let the old answer go before the new one arrives
                 started = self.clock()
                 try:

@@ -22,7 +22,7 @@ from stratum.api.crds import VERSION, Kind
 from stratum.handlers import controls, drift
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.logs import object_context
-from stratum.handlers.runner import CONDITIONS, Pass, Superseded, run_pass
+from stratum.handlers.runner import CONDITIONS, DriftReads, Pass, Superseded, run_pass
 from stratum.handlers.runtime import ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
@@ -216,7 +216,14 @@ def register_kind(
         run = drift.unless_superseded(_pass(kind, call, reconcile), runtime, call.uid, listed_at)
         try:
             outcome = await _run(
-                kind, backend, call, patch, run, retry=0, raise_for_retry=False, shared_reads=interval
+                kind,
+                backend,
+                call,
+                patch,
+                run,
+                retry=0,
+                raise_for_retry=False,
+                shared_reads=DriftReads(interval, since=listed_at),
             )
         except Superseded:
             return None
@@ -301,7 +308,7 @@ async def _run(
     retry: int,
     raise_for_retry: bool,
     deleting: bool = False,
-    shared_reads: float | None = None,
+    shared_reads: DriftReads | None = None,
     wait_for_inputs: Callable[[Outcome], Awaitable[Pass | None]] | None = None,
 ) -> Outcome:
     metrics = call.runtime.metrics

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import kopf
@@ -61,13 +62,13 @@ async def run_pass(
     retry: int = 0,
     raise_for_retry: bool = True,
     deleting: bool = False,
-    shared_reads: float | None = None,
+    shared_reads: DriftReads | None = None,
     wait_for_inputs: Callable[[Outcome], Awaitable[Pass | None]] | None = None,
 ) -> Outcome:
     """One serialized pass. With `raise_for_retry` (change handlers) a pass that is not done
     raises kopf.TemporaryError so kopf retries with backoff; a drift pass only records.
-    With `shared_reads` (the drift interval) the backend reads may come from other
-    drift passes' of at most that age (stratum.clients.shared). A pass that waits for another
+    With `shared_reads` (a drift pass) the backend reads may come from other drift passes'
+    (stratum.clients.shared). A pass that waits for another
     object is given to `wait_for_inputs`, which may return a pass to run at once instead of
     reporting the wait."""
     uid = body.metadata.uid or body.metadata.name or ""
@@ -136,11 +137,22 @@ def log_outcome(kind: str, name: str | None, outcome: Outcome, written: list[str
     log.log(level, "%s %s: %s (%s)", kind, name, outcome.reason, changes)
 
 
-def drift_reads(runtime: Runtime, uid: str, interval: float) -> SharedReads:
-    """Shared data at most one timer interval old, never older than the object's last fresh pass."""
+@dataclass(frozen=True)
+class DriftReads:
+    """Which shared reads a drift pass may use."""
+
+    interval: float
+    """At most this old (the drift interval)."""
+    since: float = float("-inf")
+    """When the sweep listed the object: shared lists read before it are read again."""
+
+
+def drift_reads(runtime: Runtime, uid: str, window: DriftReads) -> SharedReads:
+    """Shared data of this sweep, never older than the object's last fresh pass."""
     return SharedReads(
-        max_age=interval,
+        max_age=window.interval,
         not_before=runtime.fresh_passes.get(uid, float("-inf")),
+        refetch_before=window.since,
         refresh_budget=runtime.settings.shared_refresh_budget,
     )
 

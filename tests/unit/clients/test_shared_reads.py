@@ -69,6 +69,19 @@ async def test_passes_asking_at_once_share_one_fetch() -> None:
     assert len(calls) == 1
 
 
+async def test_a_new_sweep_fetches_the_value_again_once() -> None:
+    """The last sweep's value is 50 s old when the next sweep starts (interval 60): fetched again
+    by the sweep's first pass, shared by the others."""
+    clock, calls = Clock(), list[int]()
+    value = SharedValue(counting(["a"], calls), clock)
+    assert await value.get(SharedReads(max_age=60, refetch_before=100)) == ["a"]
+    clock.now += 50
+    sweep = SharedReads(max_age=60, refetch_before=clock.now)
+    answers = await asyncio.gather(*(value.get(sweep) for _ in range(5)))
+    assert answers == [["a"]] * 5
+    assert len(calls) == 2
+
+
 async def test_data_older_than_the_objects_last_fresh_pass_is_not_used() -> None:
     clock, calls = Clock(), list[int]()
     value = SharedValue(counting(["a"], calls), clock)

@@ -15,7 +15,7 @@ from stratum.clients.errors import Backend, BackendUnavailable
 from stratum.clients.maas.errors import MaasForbidden
 from stratum.clients.shared import SharedReads, current, guard_write
 from stratum.handlers.conditions import get_condition
-from stratum.handlers.runner import run_pass
+from stratum.handlers.runner import DriftReads, drift_reads, run_pass
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings, RetryDelays
 from stratum.reconcile import reasons
@@ -302,13 +302,22 @@ async def test_a_drift_pass_reads_shared_data_and_one_about_to_write_runs_again_
         generation=1,
         run=drift,
         raise_for_retry=False,
-        shared_reads=30,
+        shared_reads=DriftReads(30),
     )
     assert outcome.actions == ["corrected drift"]
     first, second = seen
     assert first == SharedReads(max_age=30, not_before=12.5, refresh_budget=2)
     assert second is None  # the write happened on fresh reads
     assert rt.fresh_passes["uid-obj"] > 12.5  # and counts as the object's last fresh pass
+
+
+def test_a_sweep_reads_the_lists_again_and_never_before_the_objects_last_fresh_pass() -> None:
+    rt = runtime()
+    rt.fresh_passes["uid-obj"] = 12.5
+    assert drift_reads(rt, "uid-obj", DriftReads(60, since=70.0)) == SharedReads(
+        max_age=60, not_before=12.5, refetch_before=70.0, refresh_budget=2
+    )
+    assert drift_reads(rt, "uid-new", DriftReads(60)).not_before == float("-inf")
 
 
 async def test_backend_warnings_are_warning_events_and_reach_the_message() -> None:
