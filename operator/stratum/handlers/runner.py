@@ -112,7 +112,13 @@ async def run_pass(
         seconds=time.monotonic() - started,
     )
     post_events(
-        runtime.events, body, status=status, outcome=outcome, failed=failed is not None, conditions=conditions
+        runtime.events,
+        body,
+        status=status,
+        outcome=outcome,
+        failed=failed is not None,
+        conditions=conditions,
+        deleting=deleting,
     )
     if outcome.converged or not raise_for_retry:
         return outcome
@@ -229,6 +235,7 @@ def post_events(
     outcome: Outcome,
     failed: bool,
     conditions: list[dict[str, Any]],
+    deleting: bool = False,
 ) -> None:
     """One Event per state change, not per pass: what a pass changed in the backend (all of it in
     one Event), a new state (a wait, a failure), and Ready after a state that was not; a pass
@@ -254,8 +261,13 @@ def post_events(
         and previous.get("reason") == outcome.reason
         and previous.get("message") == outcome.message
     )
+    # (A delete pass that is done releases the object: what it changed is the Event, not "Ready".)
     became_ready = (
-        outcome.ready and not kept_ready and previous is not None and previous.get("status") != "True"
+        outcome.ready
+        and not deleting
+        and not kept_ready
+        and previous is not None
+        and previous.get("status") != "True"
     )
     if became_ready and not unchanged:
         message = f"{changes}; {outcome.message}" if changes else outcome.message

@@ -143,6 +143,15 @@ async def test_deleting_reports_deleting() -> None:
     assert outcome.ready and (ready["status"], ready["reason"]) == ("False", "Deleting")
 
 
+async def test_a_delete_pass_that_is_done_after_waiting_posts_what_it_changed_not_ready() -> None:
+    events = Events()
+    waiting = Outcome(False, reasons.IN_USE, "the group still has resources")
+    first, _ = await run(waiting, deleting=True, raise_for_retry=False, events=events)
+    done = Outcome.done("released", None, ["deleted resource group rg1"])
+    await run(done, status=dict(first.status), deleting=True, events=events)
+    assert [(e.type, e.reason) for e in events.posted] == [("Normal", "InUse"), ("Normal", "Reconciled")]
+
+
 async def test_a_status_of_another_kind_is_refused() -> None:
     with pytest.raises(TypeError, match="SnapshotStatus"):
         await run(Outcome.done("ok", SnapshotStatus(linstor_name="s"), []))
