@@ -84,12 +84,14 @@ class ApiServer:
         path: str,
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        retry_seconds: float = RETRY_SECONDS,
     ) -> tuple[httpx.Response, int]:
         """One of this script's requests, counted as the server counts it, and sent again while the
         server answers 429 or 5xx (a loaded API server sheds load with 429, and right after the
         CRDs are installed it may still answer "storage is (re)initializing"): a benchmark must
         not die of the load it creates. Returns the last answer and the number of attempts."""
-        deadline = time.monotonic() + RETRY_SECONDS
+        deadline = time.monotonic() + retry_seconds
         attempt = 0
         while True:
             attempt += 1
@@ -180,8 +182,11 @@ class ApiServer:
                 if on_created is not None:
                     on_created(created)
 
-    def delete_all(self, kind: Kind) -> None:
-        self._send("DELETECOLLECTION", "DELETE", kind.path)[0].raise_for_status()
+    def delete_all(self, kind: Kind, retry_seconds: float = RETRY_SECONDS) -> None:
+        """Every object of a kind. The server deletes a collection one object at a time and gives
+        up on the request after its 60 s timeout (10,000 Resources at xl, with the operator busy):
+        each attempt gets further, so it is sent again for up to `retry_seconds`."""
+        self._send("DELETECOLLECTION", "DELETE", kind.path, retry_seconds=retry_seconds)[0].raise_for_status()
 
     def watched_now(self) -> set[str]:
         """The Stratum kinds (plurals) with a WATCH open (`apiserver_longrunning_requests`)."""

@@ -115,7 +115,7 @@ def delete_all(stack: Stack, size: Size, usage: ProcessUsage, label: str) -> dic
     assert stack.api is not None
     started = time.time()
     for kind in KINDS:
-        stack.api.delete_all(kind)
+        stack.api.delete_all(kind, retry_seconds=size.delete_timeout)
     deadline = time.monotonic() + size.delete_timeout
     remaining: list[str] = []
     while time.monotonic() < deadline:
