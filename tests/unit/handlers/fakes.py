@@ -9,8 +9,10 @@ from typing import Any
 
 import kopf
 
+from stratum.api import crds
 from stratum.handlers.drift import Check, DriftLoop
 from stratum.handlers.metrics import Metrics
+from stratum.handlers.registration import PassFactory, register_kind
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings
 
@@ -63,7 +65,7 @@ def drift_check(registry: kopf.OperatorRegistry, singular: str) -> Check:
 
 async def drift(
     check: Check, obj: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any] | None = None
-) -> kopf.Patch:
+) -> Checked:
     """One drift check of an object this process has handled before (as the loop checks only
     those), listed now; what it left to write."""
     rt: Runtime = memo["runtime"]
@@ -71,3 +73,19 @@ async def drift(
     checked = await check(obj, memo, indexes or {}, time.monotonic())
     assert checked is not None, "the drift check skipped the object"
     return checked
+
+
+def group_kind(factory: PassFactory) -> tuple[dict[str, Any], Check]:
+    """The ResourceGroup kind registered with `factory` as its reconcile and finalize pass (drift
+    checks at any time): kopf's change handlers by "id/reason", and the kind's drift check."""
+    registry = kopf.OperatorRegistry()
+    register_kind(
+        crds.RESOURCE_GROUP,
+        backend="linstor",
+        reconcile=factory,
+        finalize=factory,
+        settings=OperatorSettings(drift_idle=0),
+        registry=registry,
+    )
+    handlers = {f"{h.id}/{h.reason}": h.fn for h in registry._changing.get_all_handlers()}
+    return handlers, drift_check(registry, crds.RESOURCE_GROUP.singular)

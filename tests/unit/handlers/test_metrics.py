@@ -11,16 +11,15 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, drift, drift_check, runtime
+from fakes import body, drift, group_kind, runtime
 
 import stratum
 from stratum.api import crds
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.drift import Checked
 from stratum.handlers.metrics import Metrics
-from stratum.handlers.registration import Call, register_kind
+from stratum.handlers.registration import Call
 from stratum.handlers.runner import Pass
-from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
 from stratum.reconcile.outcome import Degradation, Outcome
 
@@ -32,21 +31,7 @@ def value(metrics: Metrics, name: str, **labels: str) -> float | None:
 
 
 def handlers(factory: Any) -> dict[str, Any]:
-    registry = kopf.OperatorRegistry()
-
-    def finalize(call: Call) -> Pass:
-        return factory(call)
-
-    register_kind(
-        KIND,
-        backend="linstor",
-        reconcile=factory,
-        finalize=finalize,
-        settings=OperatorSettings(drift_idle=0),
-        registry=registry,
-    )
-    found = {f"{h.id}/{h.reason}": h.fn for h in registry._changing.get_all_handlers()}
-    check = drift_check(registry, KIND.singular)
+    found, check = group_kind(factory)
 
     async def drifted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> Checked:
         return await drift(check, body, memo)

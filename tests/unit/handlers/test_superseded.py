@@ -10,16 +10,14 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, drift, drift_check, runtime
+from fakes import body, drift, group_kind, runtime
 
-from stratum.api import crds
 from stratum.api.linstor import RollbackSent
 from stratum.clients.errors import Backend, BackendConflict
 from stratum.clients.kube_status import StatusWriter
 from stratum.handlers import linstor
-from stratum.handlers.registration import Call, register_kind
+from stratum.handlers.registration import Call
 from stratum.handlers.runner import Pass, Superseded
-from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.outcome import Outcome
 
 SENT = RollbackSent(request_id="1", snapshot="s1", sent_at="2026-12-01T00:00:00Z")
@@ -68,20 +66,6 @@ async def test_an_intent_onto_a_changed_object_stops_the_pass() -> None:
     assert call.written_versions == []
 
 
-def registered(factory: Any) -> tuple[dict[str, Any], Any]:
-    registry = kopf.OperatorRegistry()
-    register_kind(
-        crds.RESOURCE_GROUP,
-        backend="linstor",
-        reconcile=factory,
-        finalize=factory,
-        settings=OperatorSettings(drift_idle=0),
-        registry=registry,
-    )
-    handlers = {f"{h.id}/{h.reason}": h.fn for h in registry._changing.get_all_handlers()}
-    return handlers, drift_check(registry, crds.RESOURCE_GROUP.singular)
-
-
 def superseded(call: Call) -> Pass:
     async def run() -> Outcome:
         raise Superseded("obj changed since it was read")
@@ -90,7 +74,7 @@ def superseded(call: Call) -> Pass:
 
 
 async def test_a_superseded_change_pass_is_retried_by_kopf_and_writes_nothing() -> None:
-    handlers, _ = registered(superseded)
+    handlers, _ = group_kind(superseded)
     patch = kopf.Patch()
     rt = runtime()
     with pytest.raises(kopf.TemporaryError, match="again on the newer object"):
@@ -102,7 +86,7 @@ async def test_a_superseded_change_pass_is_retried_by_kopf_and_writes_nothing() 
 
 
 async def test_a_superseded_drift_check_is_dropped() -> None:
-    _, check = registered(superseded)
+    _, check = group_kind(superseded)
     rt = runtime()
     memo = kopf.Memo(runtime=rt)
     rt.fresh_passes["uid-obj"] = float("-inf")
