@@ -10,7 +10,7 @@ from typing import Any
 import kopf
 
 from stratum.api import crds
-from stratum.handlers.drift import Check, DriftLoop
+from stratum.handlers.drift import Check, Checked, DriftLoop
 from stratum.handlers.metrics import Metrics
 from stratum.handlers.registration import PassFactory, register_kind
 from stratum.handlers.runtime import Runtime
