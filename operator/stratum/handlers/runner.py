@@ -34,8 +34,11 @@ CONDITIONS = StatusBase.model_fields["conditions"].alias or "conditions"
 
 
 class Superseded(Exception):
-    """A drift pass built from an object older than the object's last fresh pass: dropped before
-    it reads or writes anything (that pass saw the newer object)."""
+    """A pass built from an older version of its object than the API server or the last fresh
+    pass has: a drift pass whose object had a fresh pass since it was listed (dropped before it
+    runs), or a pass whose once-only intent (a rollback's) could not be written onto the version
+    it read (stopped before the rollback is sent). No status is written from it; a change
+    handler's is run again by kopf on the newer object."""
 
 
 def failure_outcome(exc: Exception, backend: str) -> Outcome:
