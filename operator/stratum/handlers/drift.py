@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import kopf
 
-from stratum.api.crds import VERSION, Kind
+from stratum.api.crds import Kind
 from stratum.clients.errors import BackendConflict, BackendError
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers import controls
@@ -128,6 +128,9 @@ class DriftLoop:
             except BackendError as exc:
                 log.warning("drift of %s: listing failed: %s", self.kind.plural, exc.message)
                 continue
+            except Exception:  # the loop outlives any one sweep: drift must not stop silently
+                log.exception("drift of %s: the sweep failed", self.kind.plural)
+                continue
             took = time.monotonic() - started
             level = logging.INFO if sweep.written or sweep.conflicts or sweep.failed else logging.DEBUG
             if took > self.interval:
@@ -141,7 +144,7 @@ class DriftLoop:
         when the first page is read: every object counts as listed then."""
         done = Sweep()
         slots = asyncio.Semaphore(workers)
-        api_version = f"{self.kind.group}/{VERSION}"
+        api_version = self.kind.api_version
         listed_at = time.monotonic()
 
         async def one(raw: dict[str, Any]) -> None:

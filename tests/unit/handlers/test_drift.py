@@ -4,15 +4,19 @@ after it was listed (the listed object may be older than the one that pass saw).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import kopf
 import pytest
 from fakes import runtime
 
+from stratum.api import crds
+from stratum.clients.kubeobjects import KubeObjects, Page
 from stratum.handlers import controls
-from stratum.handlers.drift import due, unless_superseded
+from stratum.handlers.drift import DriftLoop, due, unless_superseded
 from stratum.handlers.runner import Superseded
+from stratum.handlers.runtime import KUBE
 from stratum.reconcile.outcome import Outcome
 
 
@@ -68,3 +72,32 @@ async def test_the_check_is_made_under_the_objects_lock_when_the_pass_starts() -
         rt.fresh_passes["u1"] = 12.0  # the change handler's pass, ending under the lock
     with pytest.raises(Superseded):
         await waiting
+
+
+class FailingOnce(KubeObjects):
+    """Objects whose first LIST fails with an error that is not a backend error (a bug)."""
+
+    def __init__(self) -> None:  # (no connection)
+        self.lists = 0
+
+    async def pages(self, api_version: str, plural: str, limit: int = 500) -> AsyncIterator[Page]:
+        self.lists += 1
+        if self.lists == 1:
+            raise ValueError("a bug in one sweep")
+        yield [{"metadata": {"name": "obj", "uid": "u1"}}]
+
+
+async def test_the_loop_outlives_a_sweep_that_failed() -> None:
+    rt = runtime()
+    objects = FailingOnce()
+    rt.clients.add(KUBE, objects)
+    checked: list[str] = []
+
+    async def check(body: kopf.Body, memo: kopf.Memo, indexes: Mapping[str, Any], listed_at: float) -> None:
+        checked.append(body.metadata.name or "")
+
+    loop = DriftLoop(crds.RESOURCE_GROUP, 0.05, check)
+    await loop.start(memo=kopf.Memo(runtime=rt))
+    await asyncio.sleep(0.3)
+    await loop.stop()
+    assert objects.lists >= 2 and checked  # the sweeps after the failed one ran
