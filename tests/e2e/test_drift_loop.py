@@ -17,7 +17,6 @@ from stratum.api.common import StatusBase
 from stratum.api.crds import VERSION, Kind
 from stratum.clients.errors import BackendConflict
 from stratum.clients.kube import KubeConnection
-from stratum.clients.kube_status import StatusWriter
 from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers import drift
 from stratum.handlers.drift import DriftLoop
@@ -159,21 +158,16 @@ async def test_the_loop_sweeps_every_interval_until_stopped(probes: list[str], o
 
 
 async def test_a_status_write_onto_a_version_lands_only_on_that_version(
-    kube: Kube, probes: list[str]
+    kube: Kube, probes: list[str], objects: KubeObjects
 ) -> None:
     """The write that guards a rollback (its intent) and a drift pass's status: onto the version
-    the pass read, or not at all."""
-    writer = StatusWriter(KubeConnection.from_kubeconfig(kube.kubeconfig))
-    try:
-        name = probes[-1]
-        read = str(kube.get(f"{PROBE.plural}.{GROUP}", name)["metadata"]["resourceVersion"])
-        written = await writer.patch_status(
-            GROUP, VERSION, PROBE.plural, name, {"n": 1}, resource_version=read
-        )
-        assert written and written != read
-        with pytest.raises(BackendConflict):
-            await writer.patch_status(GROUP, VERSION, PROBE.plural, name, {"n": 2}, resource_version=read)
-        await writer.patch_status(GROUP, VERSION, PROBE.plural, name, {"n": 3}, resource_version=written)
-        assert status_of(kube, name)["n"] == 3
-    finally:
-        await writer.close()
+    the pass read, or not at all; it gives the version it left."""
+    name = probes[-1]
+    read = str(kube.get(f"{PROBE.plural}.{GROUP}", name)["metadata"]["resourceVersion"])
+    api = PROBE.api_version
+    written = await objects.patch_status_at(api, PROBE.plural, name, {"n": 1}, resource_version=read)
+    assert written and written != read
+    with pytest.raises(BackendConflict):
+        await objects.patch_status_at(api, PROBE.plural, name, {"n": 2}, resource_version=read)
+    await objects.patch_status_at(api, PROBE.plural, name, {"n": 3}, resource_version=written)
+    assert status_of(kube, name)["n"] == 3

@@ -114,10 +114,11 @@ class KubeObjects:
 
     async def patch_status_at(
         self, api_version: str, plural: str, name: str, status: Body, *, resource_version: str
-    ) -> None:
+    ) -> str:
         """A merge patch of status that the API server applies only to the object at
-        `resource_version`: BackendConflict (409) when it changed since."""
-        _checked(
+        `resource_version`: BackendConflict (409) when it changed since. The object's new
+        resourceVersion."""
+        stored = _checked(
             await self._call(
                 "PATCH",
                 f"{_collection(api_version, plural)}/{quote(name)}/status",
@@ -125,6 +126,7 @@ class KubeObjects:
                 headers={"Content-Type": "application/merge-patch+json"},
             )
         )
+        return str((stored.get("metadata") or {}).get("resourceVersion") or "")
 
     async def get(self, api_version: str, plural: str, name: str) -> Body | None:
         """The object, or None when there is no such object."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import kopf
 
-from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, VERSION, Kind
+from stratum.api.crds import RESOURCE, RESOURCE_GROUP, SNAPSHOT, Kind
 from stratum.api.linstor import (
     ResourceGroupSpec,
     ResourceSpec,
@@ -18,8 +18,6 @@ from stratum.api.linstor import (
     SnapshotSpec,
 )
 from stratum.clients.errors import Backend, BackendConflict, BackendNotConfigured
-from stratum.clients.kube import KubeConnection
-from stratum.clients.kube_status import StatusWriter
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
 from stratum.handlers.conditions import converged_generation, get_condition, is_ready
@@ -30,7 +28,7 @@ from stratum.handlers.registration import (
     register_all,
 )
 from stratum.handlers.runner import Pass, Superseded
-from stratum.handlers.runtime import ClientKey
+from stratum.handlers.runtime import KUBE, ClientKey
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile.linstor import resource, resourcegroup, snapshot
 from stratum.reconcile.linstor.backuprestore import BackupRef
@@ -42,7 +40,6 @@ log = logging.getLogger(__name__)
 
 BACKEND = Backend.LINSTOR
 CLIENT = ClientKey("linstor", LinstorClient)
-STATUS_WRITER = ClientKey("kube-status", StatusWriter)
 
 
 def open_client(settings: OperatorSettings, observer: RequestObserver) -> LinstorClient | None:
@@ -108,24 +105,17 @@ def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) ->
 # ------------------------------------------------------------------------------- passes
 
 
-def _status_writer(call: Call) -> StatusWriter:
-    writer = call.client(STATUS_WRITER)
-    if writer is None:
-        writer = StatusWriter(KubeConnection.load())
-        call.runtime.clients.add(STATUS_WRITER, writer)
-    return writer
-
-
 def _rollback_recorder(call: Call) -> RecordIntent:
     async def record(sent: RollbackSent | None) -> None:
         """Written onto the object as the pass read it: when it changed since (another pass may
         have sent this rollback), nothing is sent and the pass runs again on the newer object."""
         patch = status_patch(ResourceStatus(rollback_sent=sent))
-        writer = _status_writer(call)
+        kube = call.client(KUBE)
+        if kube is None:
+            raise BackendNotConfigured(Backend.KUBERNETES, "no Kubernetes client to record the rollback with")
         try:
-            version = await writer.patch_status(
-                RESOURCE.group,
-                VERSION,
+            version = await kube.patch_status_at(
+                RESOURCE.api_version,
                 RESOURCE.plural,
                 call.name,
                 patch,

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from stratum.clients.kube import EventClient, KubeConnection, LeaseClient, TokenFileAuth
-from stratum.clients.kube_status import StatusWriter
+from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers.planner import Cluster
 
 
@@ -64,12 +64,13 @@ def test_in_cluster_connections_read_the_token_file(tmp_path: Path) -> None:
 
 
 async def test_every_api_server_client_sends_the_pods_token_file(tmp_path: Path) -> None:
-    """In a pod there is no static token, only the projected file: the status writer (rollback
-    intent) and the plan's reader must send it, as the Lease, Event and object clients do."""
+    """In a pod there is no static token, only the projected file: the object client (drift
+    listings, status writes, a rollback's intent) and the plan's reader must send it, as the Lease
+    and Event clients do."""
     token = tmp_path / "token"
     token.write_text("pod-token\n")
     connection = KubeConnection(server="https://kube.invalid", token_file=str(token))
-    for client in (StatusWriter(connection), Cluster(connection)):
+    for client in (KubeObjects(connection), Cluster(connection)):
         request = client._http.build_request("GET", "/api")
         flow = client._http.auth.sync_auth_flow(request)
         assert next(flow).headers["Authorization"] == "Bearer pod-token"

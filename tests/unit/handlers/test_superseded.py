@@ -14,24 +14,26 @@ from fakes import body, drift, group_kind, runtime
 
 from stratum.api.linstor import RollbackSent
 from stratum.clients.errors import Backend, BackendConflict
-from stratum.clients.kube_status import StatusWriter
+from stratum.clients.kubeobjects import KubeObjects
 from stratum.handlers import linstor
 from stratum.handlers.registration import Call
 from stratum.handlers.runner import Pass, Superseded
+from stratum.handlers.runtime import KUBE
 from stratum.reconcile.outcome import Outcome
 
 SENT = RollbackSent(request_id="1", snapshot="s1", sent_at="2026-12-01T00:00:00Z")
 
 
-class Writer(StatusWriter):
-    """A StatusWriter that is at `version` and refuses a write onto any other."""
+class Writer(KubeObjects):
+    """An object at `version` that refuses a status write onto any other."""
 
     def __init__(self, version: str) -> None:  # (no connection)
         self.version = version
         self.writes: list[tuple[str | None, dict[str, Any]]] = []
 
-    async def patch_status(self, *args: Any, resource_version: str | None = None) -> str:
-        status: dict[str, Any] = args[-1]
+    async def patch_status_at(
+        self, api_version: str, plural: str, name: str, status: dict[str, Any], *, resource_version: str
+    ) -> str:
         if resource_version != self.version:
             raise BackendConflict(Backend.KUBERNETES, "lr/obj changed since it was read", status=409)
         self.writes.append((resource_version, status))
@@ -44,7 +46,7 @@ class Writer(StatusWriter):
 
 def call_on(version: str, writer: Writer) -> Call:
     rt = runtime()
-    rt.clients.add(linstor.STATUS_WRITER, writer)
+    rt.clients.add(KUBE, writer)
     obj = kopf.Body({**body(), "metadata": {**body().metadata, "resourceVersion": version}})
     return Call(obj, {}, {}, kopf.Memo(runtime=rt), {})
 
