@@ -10,7 +10,7 @@ from typing import Any
 
 import kopf
 import pytest
-from fakes import body, drift, group_kind, runtime
+from fakes import Events, body, drift, group_kind, runtime
 
 from stratum.api.linstor import RollbackSent
 from stratum.clients.errors import Backend, BackendConflict
@@ -78,13 +78,14 @@ def superseded(call: Call) -> Pass:
 async def test_a_superseded_change_pass_is_retried_by_kopf_and_writes_nothing() -> None:
     handlers, _ = group_kind(superseded)
     patch = kopf.Patch()
-    rt = runtime()
+    events = Events()
+    rt = runtime(events)
     with pytest.raises(kopf.TemporaryError, match="again on the newer object"):
         await handlers["reconcile_resourcegroup/update"](
             body=body(), spec={}, status={}, patch=patch, memo=kopf.Memo(runtime=rt), retry=0
         )
     assert not patch.status
-    assert rt.events.posted == []  # type: ignore[attr-defined]
+    assert events.posted == []
 
 
 async def test_a_superseded_drift_check_is_dropped() -> None:
