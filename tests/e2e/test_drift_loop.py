@@ -165,9 +165,9 @@ async def test_a_status_write_onto_a_version_lands_only_on_that_version(
     name = probes[-1]
     read = str(kube.get(f"{PROBE.plural}.{GROUP}", name)["metadata"]["resourceVersion"])
     api = PROBE.api_version
-    written = await objects.patch_status_at(api, PROBE.plural, name, {"n": 1}, resource_version=read)
+    written = await objects.patch_status(api, PROBE.plural, name, {"n": 1}, resource_version=read)
     assert written and written != read
     with pytest.raises(BackendConflict):
-        await objects.patch_status_at(api, PROBE.plural, name, {"n": 2}, resource_version=read)
-    await objects.patch_status_at(api, PROBE.plural, name, {"n": 3}, resource_version=written)
+        await objects.patch_status(api, PROBE.plural, name, {"n": 2}, resource_version=read)
+    await objects.patch_status(api, PROBE.plural, name, {"n": 3}, resource_version=written)
     assert status_of(kube, name)["n"] == 3

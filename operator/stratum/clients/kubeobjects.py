@@ -41,7 +41,9 @@ class Objects(Protocol):
         """True when deleted (or being deleted), False when there was no such object."""
         ...
 
-    async def patch_status(self, api_version: str, plural: str, name: str, status: Body) -> None: ...
+    async def patch_status(
+        self, api_version: str, plural: str, name: str, status: Body, *, resource_version: str | None = None
+    ) -> str: ...
 
     async def read_secret(self, namespace: str, name: str) -> tuple[dict[str, str], str] | None:
         """The decoded data and the resourceVersion, or None when there is no such Secret."""
@@ -100,29 +102,22 @@ class KubeObjects:
         _checked(response)
         return True
 
-    async def patch_status(self, api_version: str, plural: str, name: str, status: Body) -> None:
-        if recorder_for("PATCH") is not None:
-            return  # plan mode: a status write is no backend change, and nothing is written
-        _checked(
-            await self._call(
-                "PATCH",
-                f"{_collection(api_version, plural)}/{quote(name)}/status",
-                json={"status": status},
-                headers={"Content-Type": "application/merge-patch+json"},
-            )
-        )
-
-    async def patch_status_at(
-        self, api_version: str, plural: str, name: str, status: Body, *, resource_version: str
+    async def patch_status(
+        self, api_version: str, plural: str, name: str, status: Body, *, resource_version: str | None = None
     ) -> str:
-        """A merge patch of status that the API server applies only to the object at
-        `resource_version`: BackendConflict (409) when it changed since. The object's new
-        resourceVersion."""
+        """A merge patch of status; with `resource_version` the API server applies it only to the
+        object at that version (BackendConflict, 409, when it changed since). The object's new
+        resourceVersion ("" in plan mode, where nothing is written)."""
+        if recorder_for("PATCH") is not None:
+            return ""  # plan mode: a status write is no backend change, and nothing is written
+        body: Body = {"status": status}
+        if resource_version is not None:
+            body["metadata"] = {"resourceVersion": resource_version}
         stored = _checked(
             await self._call(
                 "PATCH",
                 f"{_collection(api_version, plural)}/{quote(name)}/status",
-                json={"metadata": {"resourceVersion": resource_version}, "status": status},
+                json=body,
                 headers={"Content-Type": "application/merge-patch+json"},
             )
         )

@@ -157,7 +157,7 @@ class DriftLoop:
                     done.checked += 1
                     if not checked.status:
                         return
-                    await kube.patch_status_at(
+                    await kube.patch_status(
                         api_version,
                         self.kind.plural,
                         body.metadata.name or "",

@@ -114,7 +114,7 @@ def _rollback_recorder(call: Call) -> RecordIntent:
         if kube is None:
             raise BackendNotConfigured(Backend.KUBERNETES, "no Kubernetes client to record the rollback with")
         try:
-            version = await kube.patch_status_at(
+            version = await kube.patch_status(
                 RESOURCE.api_version,
                 RESOURCE.plural,
                 call.name,

@@ -38,7 +38,7 @@ async def test_calls_and_answers() -> None:
             return httpx.Response(409 if b'"dup"' in request.content else 201, json={})
         if request.method == "DELETE":
             return httpx.Response(404 if path.endswith("/gone") else 200, json={})
-        return httpx.Response(200, json={})
+        return httpx.Response(200, json={"metadata": {"resourceVersion": "43"}})
 
     objects = client(httpx.MockTransport(handle))
     assert await objects.list(API, "snapshots", "stratum.dev/schedule=s") == [{"metadata": {"name": "a"}}]
@@ -53,6 +53,9 @@ async def test_calls_and_answers() -> None:
     assert seen[-1].method == "PATCH" and seen[-1].url.path.endswith("/snapshotschedules/s/status")
     assert seen[-1].headers["Content-Type"] == "application/merge-patch+json"
     assert json.loads(seen[-1].content) == {"status": {"lastScheduleTime": "x"}}
+    # Onto one version only (the API server answers 409 when the object moved on): the new one back.
+    assert await objects.patch_status(API, "resources", "r", {"n": 1}, resource_version="42") == "43"
+    assert json.loads(seen[-1].content) == {"metadata": {"resourceVersion": "42"}, "status": {"n": 1}}
     assert await objects.read_secret("ns", "keys") == ({"accessKey": "AK"}, "42")
     assert seen[-1].url.path == "/api/v1/namespaces/ns/secrets/keys"
     assert await objects.read_secret("ns", "none") is None

@@ -31,10 +31,16 @@ class Writer(KubeObjects):
         self.version = version
         self.writes: list[tuple[str | None, dict[str, Any]]] = []
 
-    async def patch_status_at(
-        self, api_version: str, plural: str, name: str, status: dict[str, Any], *, resource_version: str
+    async def patch_status(
+        self,
+        api_version: str,
+        plural: str,
+        name: str,
+        status: dict[str, Any],
+        *,
+        resource_version: str | None = None,
     ) -> str:
-        if resource_version != self.version:
+        if resource_version is not None and resource_version != self.version:
             raise BackendConflict(Backend.KUBERNETES, "lr/obj changed since it was read", status=409)
         self.writes.append((resource_version, status))
         self.version = str(int(self.version) + 1)
