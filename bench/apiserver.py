@@ -58,6 +58,8 @@ class ApiServer:
         self._ca = tempfile.NamedTemporaryFile(suffix=".crt", delete=False)  # noqa: SIM115 - lives as long as self
         self._ca.write(base64.b64decode(cluster["certificate-authority-data"]))
         self._ca.close()
+        self.server = cluster["server"]
+        self._token = token
         self.http = httpx.Client(
             base_url=cluster["server"],
             headers={"Authorization": f"Bearer {token}"},
@@ -68,6 +70,23 @@ class ApiServer:
         # Requests this script made to the Stratum kinds, by verb, to subtract from the server's counts.
         self.own: Counter[str] = Counter()
         self._own_lock = threading.Lock()  # create_all counts from several threads
+
+    def async_client(self, connections: int) -> httpx.AsyncClient:
+        """An asyncio client to the same server as the same user (for concurrent writes)."""
+        return httpx.AsyncClient(
+            base_url=self.server,
+            headers={"Authorization": f"Bearer {self._token}"},
+            verify=self._ca.name,
+            timeout=120,
+            limits=httpx.Limits(max_connections=connections),
+        )
+
+    def events(self) -> list[dict[str, Any]]:
+        """Every Event in the cluster (all namespaces)."""
+        response, _ = self._send("LIST", "GET", "/api/v1/events")
+        response.raise_for_status()
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
 
     def close(self) -> None:
         self.http.close()

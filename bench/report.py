@@ -144,7 +144,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ]
     latency = results.get("latency")
     if latency and "error" not in latency:
-        op, script = latency["operator"], latency["baseline"]
+        op, script, alone = latency["operator"], latency["baseline"], latency["apiServerAlone"]
+        server_cpu = round(alone["cpuSeconds"]["apiserver"] + alone["cpuSeconds"]["etcd"], 2)
         out += [
             (
                 "latency",
@@ -155,6 +156,17 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             ("latency", "operator: all Ready after (s)", _num(latency["operatorSeconds"])),
             ("latency", "python-linstor script (s)", _num(latency["baselineSeconds"])),
             ("latency", "script / operator time", _num(latency["ratio"])),
+            (
+                "latency",
+                "its API writes again, no operator: API server + etcd CPU (s) / cores / writes per object",
+                f"{_num(server_cpu)} / {alone['cores']} / {alone['writesPerObject']}",
+            ),
+            ("latency", "floor: that CPU / cores (s)", _num(alone["floorSeconds"])),
+            (
+                "latency",
+                "script / floor time (the ratio's ceiling on this machine)",
+                _num(latency["ratioCeiling"]),
+            ),
             (
                 "latency",
                 "operator CPU (s) / peak RSS (MiB)",

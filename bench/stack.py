@@ -120,13 +120,18 @@ class Stack:
         self._seeds = (linstor_seed, maas_seed)
         self.startup_hangs: list[dict[str, Any]] = []
 
-    def start(self, operator_args: tuple[str, ...], tuning: Tuning | None = None) -> Stack:
+    def start_plane(self) -> ApiServer:
+        """The control plane alone, with the CRDs installed and their storage settled."""
         plane_dir = self.workdir / "controlplane"
         plane_dir.mkdir(exist_ok=True)
         self.plane = ControlPlane.start(plane_dir)
         self.plane.install_crds()
         self.api = ApiServer(self.plane.kube.kubeconfig)
         self._wait_storage()
+        return self.api
+
+    def start(self, operator_args: tuple[str, ...], tuning: Tuning | None = None) -> Stack:
+        self.start_plane()
         self.linstor = SimProcess("linstor-sim", self._seeds[0], self.workdir)
         self.maas = SimProcess("maas-sim", self._seeds[1], self.workdir)
         env = {

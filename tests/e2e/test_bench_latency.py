@@ -1,6 +1,7 @@
 """Keeps the `latency` scenario working: 10 objects at 20 ms, operator and python-linstor script
-each against its own slowed simulator, both verified against the backend; the JSON carries the
-shape issue 16 asks for. (Whether the ratio reaches its goal is the benchmark's business.)"""
+each against its own slowed simulator, both verified against the backend, then the operator's
+API writes replayed to an API server alone (the ratio's ceiling); the JSON carries the shape
+issue 16 asks for. (Whether the ratio reaches its goal is the benchmark's business.)"""
 
 from __future__ import annotations
 
@@ -70,7 +71,22 @@ def test_latency_scenario_times_both_and_verifies_both(tmp_path: Path) -> None:
     # Every request waited 20 ms: the script's sequential calls cannot have been faster than that.
     assert latency["baselineSeconds"] >= script["requests"]["total"] * 0.020
 
+    # The operator's API writes, sent again to an API server alone: the same objects and writes
+    # (its finalizer and status PATCH each, at least a Ready Event each), all accepted, and the
+    # floor is the CPU the API server and etcd spent on them over the machine's cores.
+    alone = latency["apiServerAlone"]
+    assert alone["objects"] == 10
+    assert alone["writes"] >= 3 * 10 and alone["writesPerObject"] == round(alone["writes"] / 10, 2)
+    spent_alone = alone["cpuSeconds"]
+    assert spent_alone["apiserver"] > 0 and alone["cores"] >= 1
+    assert alone["floorSeconds"] == round(
+        (spent_alone["apiserver"] + spent_alone["etcd"]) / alone["cores"], 2
+    )
+    assert alone["floorSeconds"] > 0
+    assert latency["ratioCeiling"] == round(latency["baselineSeconds"] / alone["floorSeconds"], 2)
+
     # Progress lines (stdout is a pipe here: plain lines) for both sides.
     assert "latency: operator: 10/10 Ready" in proc.stdout
     assert "latency: script: 10/10 created" in proc.stdout
     assert "script / operator time" in proc.stdout
+    assert "the ratio's ceiling on this machine" in proc.stdout
