@@ -148,3 +148,26 @@ def platform_labels() -> dict[str, str]:
         "patchlevel": patch,
         "version": platform.python_version(),
     }
+
+
+def test_objects_are_counted_per_ready_state_as_states_change() -> None:
+    metrics = Metrics()
+
+    def counts() -> tuple[float | None, ...]:
+        return tuple(
+            value(metrics, "stratum_objects", kind="Resource", ready=r) for r in ("True", "False", "Unknown")
+        )
+
+    metrics.object_state("Resource", "a", "Unknown")
+    metrics.object_state("Resource", "b", "False")
+    assert counts() == (0, 1, 1)
+    metrics.object_state("Resource", "a", "True")
+    metrics.object_state("Resource", "b", "True")
+    metrics.object_state("Resource", "b", "True")  # the same state again (a drift pass): counted once
+    assert counts() == (2, 0, 0)
+    metrics.object_state("Resource", "a", None)  # deleted
+    metrics.object_state("Resource", "never-seen", None)
+    assert counts() == (1, 0, 0)
+    metrics.object_state("Resource", "b", "False")
+    assert counts() == (0, 1, 0)
+    assert value(metrics, "stratum_objects", kind="ResourceGroup", ready="True") is None
