@@ -190,6 +190,8 @@ def test_metrics_endpoint_reports_reconciles_backends_and_conditions(
     assert samples['stratum_objects_degraded{kind="ResourceGroup"}'] == 0
     assert samples['stratum_backend_up{backend="linstor"}'] == 1
     assert samples['stratum_drift_corrections_total{kind="ResourceGroup"}'] >= 0
+    # The Ready Event of the group, posted in the background: counted once it is.
+    wait_sample(operator, 'stratum_events_total{outcome="posted"}', lambda v: v >= 1)
 
     # Drift: the group disappears behind the operator's back; the timer puts it back.
     before = samples['stratum_drift_corrections_total{kind="ResourceGroup"}']

@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ log = logging.getLogger("stratum.events")
 
 MAX_MESSAGE = 1024
 QUEUE_LIMIT = 1000
+DROP_LOG_INTERVAL = 60.0
 POSTERS = 8
 """Events posted at once. One poster at a time fell behind 1,220 objects turning Ready within
 15 s (the queue overflowed and dropped Events; bench --size full); four fell behind 11,100 objects
@@ -80,17 +82,27 @@ def event_body(
     }
 
 
+def _uncounted(outcome: str) -> None:
+    pass
+
+
 @dataclass
 class KubeEvents:
     """Queues Events and posts them from a few background tasks; a full queue or a refused post
-    loses the Event (conditions are the durable record), with a log line."""
+    loses the Event (conditions are the durable record). `count` gets each Event's outcome
+    (posted, failed, dropped). A refused post is logged; drops come in floods (11,100 objects
+    deleted at once), so they are logged at most once per DROP_LOG_INTERVAL, with their number."""
 
     client: EventClient
     component: str
     instance: str
     cluster_namespace: str
+    count: Callable[[str], None] = _uncounted
+    clock: Callable[[], float] = time.monotonic
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _unlogged_drops: int = 0
+    _drop_logged_at: float = float("-inf")
 
     def post(self, obj: Mapping[str, Any], *, type: EventType, reason: str, message: str) -> None:
         event = event_body(
@@ -106,7 +118,19 @@ class KubeEvents:
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
-            log.warning("event queue full; dropped %s %s", reason, event["involvedObject"].get("name"))
+            self.count("dropped")
+            self._unlogged_drops += 1
+            if self.clock() - self._drop_logged_at >= DROP_LOG_INTERVAL:
+                self._log_drops(f"the latest: {reason} for {event['involvedObject'].get('name')}")
+
+    def _log_drops(self, latest: str) -> None:
+        log.warning(
+            "event queue full: dropped %d Event(s) since the last such line (%s); "
+            'stratum_events_total{outcome="dropped"} counts them all',
+            self._unlogged_drops,
+            latest,
+        )
+        self._unlogged_drops, self._drop_logged_at = 0, self.clock()
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(), name=f"stratum-events-{i}") for i in range(POSTERS)]
@@ -116,13 +140,17 @@ class KubeEvents:
             event = await self.queue.get()
             try:
                 await self.client.create(event)
+                self.count("posted")
             except BackendError as exc:
+                self.count("failed")
                 log.warning("could not post event %s: %s", event["reason"], exc.message)
             finally:
                 self.queue.task_done()
 
     async def close(self) -> None:
         """Post what is queued (briefly), then stop."""
+        if self._unlogged_drops:
+            self._log_drops("before stopping")
         if self._tasks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.queue.join(), timeout=5)

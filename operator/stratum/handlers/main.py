@@ -61,6 +61,7 @@ async def _main(settings: OperatorSettings) -> None:
         component=settings.event_component,
         instance=identity,
         cluster_namespace=settings.event_namespace,
+        count=metrics.event,
     )
     runtime = Runtime(
         settings=settings, metrics=metrics, events=events, clients=open_clients(settings, metrics)

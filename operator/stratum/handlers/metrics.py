@@ -1,6 +1,6 @@
 """Prometheus metrics: reconciles, errors, duration and passes in flight per kind; drift
 corrections; backend requests, latency and reachability; objects per Ready state and Degraded;
-the leader; build info and the process/platform/GC collectors."""
+Events posted and lost; the leader; build info and the process/platform/GC collectors."""
 
 from __future__ import annotations
 
@@ -94,6 +94,12 @@ class Metrics:
             ["backend"],
             registry=self.registry,
         )
+        self.events = Counter(
+            "stratum_events_total",
+            "Kubernetes Events by outcome: posted, failed (refused), dropped (queue full).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.leader = Gauge(
             "stratum_leader",
             "1 while this process reconciles (it holds the Lease, or runs without election).",
@@ -131,6 +137,9 @@ class Metrics:
 
     def drift_corrected(self, kind: str) -> None:
         self.drift_corrections.labels(kind).inc()
+
+    def event(self, outcome: str) -> None:
+        self.events.labels(outcome).inc()
 
     def set_leader(self, leading: bool) -> None:
         self.leader.set(1 if leading else 0)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stratum.clients.errors import Backend, BackendRefused
-from stratum.handlers.events import POSTERS, KubeEvents, event_body
+from stratum.handlers.events import DROP_LOG_INTERVAL, POSTERS, KubeEvents, event_body
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 RAID = {
@@ -107,11 +107,38 @@ async def test_a_refused_event_is_logged_and_the_poster_goes_on(caplog: pytest.L
 
 
 async def test_a_full_queue_drops_instead_of_blocking_a_pass(caplog: pytest.LogCaptureFixture) -> None:
+    """Each drop is counted; the log says so once per interval, with how many (a mass deletion
+    drops thousands: a line each buried the operator's log)."""
+    now = [0.0]
+    outcomes: list[str] = []
     events = poster(FakeEventClient())  # not started: nothing drains the queue
+    events.count, events.clock = outcomes.append, lambda: now[0]
     for _ in range(events.queue.maxsize + 3):
         events.post(RAID, type="Normal", reason="Reconciled", message="m")
     assert events.queue.qsize() == events.queue.maxsize
-    assert caplog.text.count("event queue full") == 3
+    assert outcomes == ["dropped"] * 3
+    assert caplog.text.count("event queue full") == 1 and "dropped 1 Event(s)" in caplog.text
+    now[0] = DROP_LOG_INTERVAL
+    events.post(RAID, type="Normal", reason="Ready", message="m")
+    assert caplog.text.count("event queue full") == 2 and "dropped 3 Event(s)" in caplog.text
+    assert "the latest: Ready for md0" in caplog.text
+    events.post(RAID, type="Normal", reason="Ready", message="m")
+    await events.close()  # the drops not yet logged are, before stopping
+    assert caplog.text.count("event queue full") == 3 and outcomes == ["dropped"] * 5
+
+
+async def test_each_event_is_counted_as_posted_or_failed() -> None:
+    client = FakeEventClient(refuse=True)
+    outcomes: list[str] = []
+    events = poster(client)
+    events.count = outcomes.append
+    events.start()
+    events.post(RAID, type="Normal", reason="Reconciled", message="m")
+    await asyncio.wait_for(events.queue.join(), timeout=5)
+    client.refuse = False
+    events.post(RAID, type="Normal", reason="Ready", message="m")
+    await events.close()
+    assert outcomes == ["failed", "posted"]
 
 
 async def test_events_are_posted_several_at_a_time() -> None:
