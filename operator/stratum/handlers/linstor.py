@@ -20,6 +20,7 @@ from stratum.api.linstor import (
 from stratum.clients.errors import Backend, BackendConflict, BackendNotConfigured
 from stratum.clients.linstor import LinstorClient, LinstorConfig
 from stratum.clients.observe import RequestObserver
+from stratum.clients.shared import guard_write
 from stratum.handlers.conditions import converged_generation, get_condition, is_ready
 from stratum.handlers.registration import (
     Call,
@@ -108,7 +109,11 @@ def snapshot_index(name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) ->
 def _rollback_recorder(call: Call) -> RecordIntent:
     async def record(sent: RollbackSent | None) -> None:
         """Written onto the object as the pass read it: when it changed since (another pass may
-        have sent this rollback), nothing is sent and the pass runs again on the newer object."""
+        have sent this rollback), nothing is sent and the pass runs again on the newer object.
+        The intent belongs to the rollback's POST: a drift pass on shared reads decides again on
+        fresh reads before writing it, as before any backend write."""
+        path = f"{RESOURCE.plural}/{call.name}/status"
+        guard_write(Backend.KUBERNETES, "PATCH", path)
         patch = status_patch(ResourceStatus(rollback_sent=sent))
         kube = call.client(KUBE)
         if kube is None:

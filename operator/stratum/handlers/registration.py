@@ -23,7 +23,7 @@ from stratum.handlers import controls, drift
 from stratum.handlers.conditions import get_condition
 from stratum.handlers.logs import object_context
 from stratum.handlers.runner import CONDITIONS, DriftReads, Pass, Superseded, run_pass
-from stratum.handlers.runtime import ClientKey, Closable, Runtime
+from stratum.handlers.runtime import KUBE, ClientKey, Closable, Runtime
 from stratum.handlers.settings import OperatorSettings
 from stratum.reconcile import reasons
 from stratum.reconcile.outcome import Outcome, Wait
@@ -223,7 +223,13 @@ def register_kind(
                 run,
                 retry=0,
                 raise_for_retry=False,
-                shared_reads=DriftReads(interval, since=listed_at),
+                shared_reads=DriftReads(
+                    interval,
+                    since=listed_at,
+                    before_writing=drift.still_current(
+                        call.client(KUBE), kind, body, lambda: call.resource_version
+                    ),
+                ),
             )
         except Superseded:
             return None

@@ -85,7 +85,8 @@ async def run_pass(
         async with runtime.lock(uid), runtime.backend_slots:
             reads = None if shared_reads is None else drift_reads(runtime, uid, shared_reads)
             try:
-                outcome = await run_reading(run, reads, ran_fresh)
+                before_writing = None if shared_reads is None else shared_reads.before_writing
+                outcome = await run_reading(run, reads, ran_fresh, before_writing)
             except Superseded:
                 raise
             except Exception as exc:  # every failure becomes a condition, never a silent loop
@@ -154,6 +155,9 @@ class DriftReads:
     """At most this old (the drift interval)."""
     since: float = float("-inf")
     """When the sweep listed the object: shared lists read before it are read again."""
+    before_writing: Callable[[], Awaitable[None]] | None = None
+    """Awaited before the pass runs again on fresh reads to change a backend (it may raise
+    Superseded: the object is no longer as the pass read it)."""
 
 
 def drift_reads(runtime: Runtime, uid: str, window: DriftReads) -> SharedReads:
@@ -166,15 +170,22 @@ def drift_reads(runtime: Runtime, uid: str, window: DriftReads) -> SharedReads:
     )
 
 
-async def run_reading(run: Pass, reads: SharedReads | None, ran_fresh: Callable[[], None]) -> Outcome:
+async def run_reading(
+    run: Pass,
+    reads: SharedReads | None,
+    ran_fresh: Callable[[], None],
+    before_writing: Callable[[], Awaitable[None]] | None = None,
+) -> Outcome:
     """The pass on shared reads when given; one that is about to write runs again on fresh
-    reads, so nothing is written on shared data. `ran_fresh` is called after a fresh pass."""
+    reads, so nothing is written on shared data (after `before_writing`, which may raise).
+    `ran_fresh` is called after a fresh pass."""
     if reads is not None:
         try:
             with reading_shared(reads):
                 return await run()
         except SharedReadWrite:
-            pass
+            if before_writing is not None:
+                await before_writing()
     try:
         return await run()
     finally:

@@ -1,5 +1,6 @@
 """Which listed objects a drift loop checks, and a check dropped when the object had a fresh pass
-after it was listed (the listed object may be older than the one that pass saw)."""
+after it was listed (the listed object may be older than the one that pass saw), was deleted
+since, or is no longer as listed when the check is about to change a backend."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fakes import runtime
 from stratum.api import crds
 from stratum.clients.kubeobjects import KubeObjects, Page
 from stratum.handlers import controls
-from stratum.handlers.drift import DriftLoop, due, unless_superseded
+from stratum.handlers.drift import DriftLoop, due, still_current, unless_superseded
 from stratum.handlers.runner import Superseded
 from stratum.handlers.runtime import KUBE
 from stratum.reconcile.outcome import Outcome
@@ -72,6 +73,60 @@ async def test_the_check_is_made_under_the_objects_lock_when_the_pass_starts() -
         rt.fresh_passes["u1"] = 12.0  # the change handler's pass, ending under the lock
     with pytest.raises(Superseded):
         await waiting
+
+
+async def test_a_check_waiting_for_the_lock_of_a_deleted_object_is_dropped() -> None:
+    """Listed before the deletion, its check waits for the lock the delete pass holds; the delete
+    pass ends by forgetting the object. The check must not run on the deleted object's spec."""
+    rt = runtime()
+    rt.fresh_passes["u1"] = 10.0
+    ran: list[str] = []
+
+    async def run() -> Outcome:
+        ran.append("ran")  # (a MachineRaid's pass would create the array again here)
+        return Outcome.done("ok", None, [])
+
+    checked = unless_superseded(run, rt, "u1", listed_at=11.0)
+    lock = rt.lock("u1")
+
+    async def drift_pass() -> Outcome:
+        async with lock:
+            return await checked()
+
+    async with lock:  # the delete pass
+        waiting = asyncio.create_task(drift_pass())
+        await asyncio.sleep(0)
+    rt.forget("u1")  # as on_delete does once the pass is done, after it let go of the lock
+    with pytest.raises(Superseded, match="deleted"):
+        await waiting
+    assert ran == []
+
+
+class Current(KubeObjects):
+    """The object as the API server has it now."""
+
+    def __init__(self, obj: dict[str, Any] | None) -> None:  # (no connection)
+        self.obj = obj
+
+    async def get(self, api_version: str, plural: str, name: str) -> dict[str, Any] | None:
+        return self.obj
+
+
+async def test_a_correction_is_made_only_for_the_object_as_listed() -> None:
+    body = listed(resourceVersion="7")
+    as_listed = {"metadata": {"name": "obj", "uid": "u1", "resourceVersion": "7"}}
+    await still_current(Current(as_listed), crds.MACHINE_RAID, body, lambda: "7")()
+    moved_on = [
+        None,  # deleted
+        {"metadata": {**as_listed["metadata"], "uid": "u2"}},  # deleted and created again
+        {"metadata": {**as_listed["metadata"], "deletionTimestamp": "2026-12-01T00:00:00Z"}},
+        {"metadata": {**as_listed["metadata"], "resourceVersion": "8"}},  # changed
+    ]
+    for now in moved_on:
+        with pytest.raises(Superseded):
+            await still_current(Current(now), crds.MACHINE_RAID, body, lambda: "7")()
+    with pytest.raises(Superseded):
+        await still_current(None, crds.MACHINE_RAID, body, lambda: "7")()
 
 
 class FailingOnce(KubeObjects):

@@ -15,7 +15,7 @@ from stratum.clients.errors import Backend, BackendUnavailable
 from stratum.clients.maas.errors import MaasForbidden
 from stratum.clients.shared import SharedReads, current, guard_write
 from stratum.handlers.conditions import get_condition
-from stratum.handlers.runner import DriftReads, drift_reads, run_pass
+from stratum.handlers.runner import DriftReads, Superseded, drift_reads, run_pass
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings, RetryDelays
 from stratum.reconcile import reasons
@@ -318,6 +318,51 @@ async def test_a_drift_pass_reads_shared_data_and_one_about_to_write_runs_again_
     assert first == SharedReads(max_age=30, not_before=12.5, refresh_budget=2)
     assert second is None  # the write happened on fresh reads
     assert rt.fresh_passes["uid-obj"] > 12.5  # and counts as the object's last fresh pass
+
+
+async def test_a_drift_pass_about_to_write_first_confirms_its_object() -> None:
+    """The confirmation runs before the fresh reads; when it says the object moved on, the pass is
+    dropped and nothing is written."""
+    order: list[str] = []
+
+    async def drift() -> Outcome:
+        if current() is not None:
+            order.append("shared")
+            guard_write(Backend.LINSTOR, "PUT", "/v1/resource-groups/rg1")
+        order.append("fresh: wrote")
+        return Outcome.done("corrected", None, ["corrected drift"])
+
+    def confirming(answer: Exception | None) -> DriftReads:
+        async def confirm() -> None:
+            order.append("confirm")
+            if answer is not None:
+                raise answer
+
+        return DriftReads(30, before_writing=confirm)
+
+    async def drift_pass(reads: DriftReads) -> Outcome:
+        rt = runtime()
+        rt.fresh_passes["uid-obj"] = 0.0
+        return await run_pass(
+            kind="ResourceGroup",
+            status_model=ResourceGroupStatus,
+            backend=Backend.LINSTOR,
+            runtime=rt,
+            body=body(),
+            patch=kopf.Patch(),
+            status={},
+            generation=1,
+            run=drift,
+            raise_for_retry=False,
+            shared_reads=reads,
+        )
+
+    assert (await drift_pass(confirming(None))).actions == ["corrected drift"]
+    assert order == ["shared", "confirm", "fresh: wrote"]
+    order.clear()
+    with pytest.raises(Superseded):
+        await drift_pass(confirming(Superseded("obj changed after it was listed")))
+    assert order == ["shared", "confirm"]
 
 
 def test_a_sweep_reads_the_lists_again_and_never_before_the_objects_last_fresh_pass() -> None:

@@ -15,6 +15,7 @@ from fakes import Events, body, drift, group_kind, runtime
 from stratum.api.linstor import RollbackSent
 from stratum.clients.errors import Backend, BackendConflict
 from stratum.clients.kubeobjects import KubeObjects
+from stratum.clients.shared import SharedReads, SharedReadWrite, reading_shared
 from stratum.handlers import linstor
 from stratum.handlers.registration import Call
 from stratum.handlers.runner import Pass, Superseded
@@ -72,6 +73,17 @@ async def test_an_intent_onto_a_changed_object_stops_the_pass() -> None:
     with pytest.raises(Superseded):
         await linstor._rollback_recorder(call)(SENT)
     assert call.written_versions == []
+
+
+async def test_a_pass_on_shared_reads_writes_no_intent_but_runs_again_on_fresh_reads() -> None:
+    """The intent is the rollback's first write: a drift pass decides on fresh reads (after it
+    confirmed its object is as listed) before writing it, so its own intent never makes its
+    object look changed to that confirmation."""
+    writer = Writer("7")
+    record = linstor._rollback_recorder(call_on("7", writer))
+    with reading_shared(SharedReads(max_age=60)), pytest.raises(SharedReadWrite):
+        await record(SENT)
+    assert writer.writes == []
 
 
 def superseded(call: Call) -> Pass:
