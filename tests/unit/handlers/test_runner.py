@@ -15,7 +15,7 @@ from stratum.clients.errors import Backend, BackendUnavailable
 from stratum.clients.maas.errors import MaasForbidden
 from stratum.clients.shared import SharedReads, current, guard_write
 from stratum.handlers.conditions import get_condition
-from stratum.handlers.runner import DriftReads, Superseded, drift_reads, run_pass
+from stratum.handlers.runner import DriftReads, Pass, Superseded, drift_reads, run_pass
 from stratum.handlers.runtime import Runtime
 from stratum.handlers.settings import OperatorSettings, RetryDelays
 from stratum.reconcile import reasons
@@ -157,6 +157,23 @@ async def test_a_status_of_another_kind_is_refused() -> None:
         await run(Outcome.done("ok", SnapshotStatus(linstor_name="s"), []))
 
 
+async def group_pass(rt: Runtime, run: Pass, reads: DriftReads | None = None) -> Outcome:
+    """A ResourceGroup's pass: a change handler's, or with `reads` a drift pass (no retry)."""
+    return await run_pass(
+        kind="ResourceGroup",
+        status_model=ResourceGroupStatus,
+        backend=Backend.LINSTOR,
+        runtime=rt,
+        body=body(),
+        patch=kopf.Patch(),
+        status={},
+        generation=1,
+        run=run,
+        raise_for_retry=reads is None,
+        shared_reads=reads,
+    )
+
+
 async def test_passes_of_one_object_never_overlap() -> None:
     rt = runtime()
     active, most = 0, 0
@@ -169,20 +186,7 @@ async def test_passes_of_one_object_never_overlap() -> None:
         active -= 1
         return Outcome.done("ok", None, [])
 
-    async def one() -> None:
-        await run_pass(
-            kind="ResourceGroup",
-            status_model=ResourceGroupStatus,
-            backend=Backend.LINSTOR,
-            runtime=rt,
-            body=body(),
-            patch=kopf.Patch(),
-            status={},
-            generation=1,
-            run=step,
-        )
-
-    await asyncio.gather(*(one() for _ in range(5)))
+    await asyncio.gather(*(group_pass(rt, step) for _ in range(5)))
     assert most == 1
 
 
@@ -300,19 +304,7 @@ async def test_a_drift_pass_reads_shared_data_and_one_about_to_write_runs_again_
             guard_write(Backend.LINSTOR, "PUT", "/v1/resource-groups/rg1")  # drift found: fix it
         return Outcome.done("corrected", None, ["corrected drift"])
 
-    outcome = await run_pass(
-        kind="ResourceGroup",
-        status_model=ResourceGroupStatus,
-        backend=Backend.LINSTOR,
-        runtime=rt,
-        body=body(),
-        patch=kopf.Patch(),
-        status={},
-        generation=1,
-        run=drift,
-        raise_for_retry=False,
-        shared_reads=DriftReads(30),
-    )
+    outcome = await group_pass(rt, drift, DriftReads(30))
     assert outcome.actions == ["corrected drift"]
     first, second = seen
     assert first == SharedReads(max_age=30, not_before=12.5, refresh_budget=2)
@@ -340,28 +332,16 @@ async def test_a_drift_pass_about_to_write_first_confirms_its_object() -> None:
 
         return DriftReads(30, before_writing=confirm)
 
-    async def drift_pass(reads: DriftReads) -> Outcome:
+    def handled() -> Runtime:
         rt = runtime()
         rt.fresh_passes["uid-obj"] = 0.0
-        return await run_pass(
-            kind="ResourceGroup",
-            status_model=ResourceGroupStatus,
-            backend=Backend.LINSTOR,
-            runtime=rt,
-            body=body(),
-            patch=kopf.Patch(),
-            status={},
-            generation=1,
-            run=drift,
-            raise_for_retry=False,
-            shared_reads=reads,
-        )
+        return rt
 
-    assert (await drift_pass(confirming(None))).actions == ["corrected drift"]
+    assert (await group_pass(handled(), drift, confirming(None))).actions == ["corrected drift"]
     assert order == ["shared", "confirm", "fresh: wrote"]
     order.clear()
     with pytest.raises(Superseded):
-        await drift_pass(confirming(Superseded("obj changed after it was listed")))
+        await group_pass(handled(), drift, confirming(Superseded("obj changed after it was listed")))
     assert order == ["shared", "confirm"]
 
 
