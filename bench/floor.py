@@ -111,10 +111,9 @@ def run(replay: Replay, workdir: Path, workers: int) -> dict[str, Any]:
 async def _send_all(client: httpx.AsyncClient, replay: Replay, workers: int) -> None:
     slots = asyncio.Semaphore(workers)
 
-    async def one(manifest: dict[str, Any]) -> None:
+    async def one(manifest: dict[str, Any], key: str) -> None:
         path = BY_KIND[manifest["kind"]].path
         name = manifest["metadata"]["name"]
-        key = f"{manifest['kind']}/{name}"
         async with slots:
             await _expect(client.post(path, json=manifest), 201)
             await _expect(
@@ -134,7 +133,9 @@ async def _send_all(client: httpx.AsyncClient, replay: Replay, workers: int) -> 
                 )
 
     async with client:
-        await asyncio.gather(*(one(m) for m in replay.manifests))
+        await asyncio.gather(
+            *(one(m, k) for m, k in zip(replay.manifests, expected_keys(replay.manifests), strict=True))
+        )
 
 
 async def _expect(sending: Any, status: int) -> None:
